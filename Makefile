@@ -1,0 +1,39 @@
+# mmgan — the two commands a newcomer needs: `make test` and (later) `make demo`.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.setup-stamp
+# ffmpeg: mp3/ogg decoding for audioread and torchcodec (HF `datasets`);
+# fluid-soundfont-gm: the optional General MIDI SoundFont renderer.
+APT_PKGS := ffmpeg fluid-soundfont-gm
+PYTEST_ARGS ?=
+
+.PHONY: setup test lint lab clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  missing=""; for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "apt-get install$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi; \
+	else echo "note: not root, skipping system packages ($(APT_PKGS)); install them for mp3 and SoundFont support"; fi
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	@# tinysoundfont depends on PyAudio (needs PortAudio headers) only for playback; we only render.
+	$(BIN)/python -m pip install -q --no-deps tinysoundfont
+	touch $@
+
+lint: setup
+	$(BIN)/ruff check mmgan tests benchmarks demos
+	$(BIN)/ruff format --check mmgan tests benchmarks demos
+
+test: setup lint
+	MMGAN_FAST=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lab: setup
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser notebooks/
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info

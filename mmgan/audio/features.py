@@ -1,0 +1,92 @@
+"""Log-mel features and their Griffin-Lim inverse (the baseline renderer).
+
+Parameters (``MelParams`` defaults): 22 050 Hz, n_fft 1024 (46 ms window),
+hop 256 (11.6 ms, 86.1 frames/s), 80 mel bands from 0 Hz to 11 025 Hz (Slaney
+mel scale and normalisation, as librosa and most vocoders use), magnitude
+spectrogram (power 1), ``log(clamp(mel, 1e-5))`` — the HiFi-GAN/Vocos convention,
+so a later GAN vocoder can consume these features directly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+LOG_FLOOR = 1e-5
+
+
+@dataclass(frozen=True)
+class MelParams:
+    sr: int = 22050
+    n_fft: int = 1024
+    hop_length: int = 256
+    n_mels: int = 80
+    fmin: float = 0.0
+    fmax: float | None = None  # None = sr / 2
+
+    @property
+    def frames_per_second(self) -> float:
+        return self.sr / self.hop_length
+
+    def n_frames(self, n_samples: int) -> int:
+        """Frames ``log_mel`` returns for ``n_samples`` (centred STFT)."""
+        return 1 + n_samples // self.hop_length
+
+
+DEFAULT_MEL = MelParams()
+
+
+def _mel_basis(p: MelParams) -> np.ndarray:
+    import librosa
+
+    return librosa.filters.mel(sr=p.sr, n_fft=p.n_fft, n_mels=p.n_mels, fmin=p.fmin, fmax=p.fmax)
+
+
+def mel_spectrogram(audio: np.ndarray, sr: int, params: MelParams = DEFAULT_MEL) -> np.ndarray:
+    """Magnitude mel spectrogram ``[n_mels, frames]`` (``float32``)."""
+    import librosa
+
+    if sr != params.sr:
+        raise ValueError(
+            f"audio is at {sr} Hz but the mel parameters expect {params.sr} Hz; resample first"
+        )
+    x = np.asarray(audio, dtype=np.float32)
+    if x.ndim != 1:
+        raise ValueError(f"expected mono audio [T], got shape {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError("audio contains NaN or infinite samples")
+    spec = np.abs(librosa.stft(x, n_fft=params.n_fft, hop_length=params.hop_length, center=True))
+    return (_mel_basis(params) @ spec).astype(np.float32)
+
+
+def log_mel(audio: np.ndarray, sr: int, params: MelParams = DEFAULT_MEL) -> np.ndarray:
+    """``log(max(mel, 1e-5))`` ``[n_mels, frames]``; silence sits at ``log(1e-5) ≈ -11.5``."""
+    return np.log(np.maximum(mel_spectrogram(audio, sr, params), LOG_FLOOR)).astype(np.float32)
+
+
+def griffin_lim(
+    logmel: np.ndarray,
+    params: MelParams = DEFAULT_MEL,
+    n_iter: int = 32,
+    length: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Invert a log-mel ``[n_mels, frames]`` to audio by NNLS mel inversion + Griffin-Lim."""
+    import librosa
+
+    mel = np.exp(np.asarray(logmel, dtype=np.float32))
+    if mel.ndim != 2 or mel.shape[0] != params.n_mels:
+        raise ValueError(f"expected log-mel [{params.n_mels}, frames], got {mel.shape}")
+    spec = librosa.feature.inverse.mel_to_stft(
+        mel, sr=params.sr, n_fft=params.n_fft, power=1.0, fmin=params.fmin, fmax=params.fmax
+    )
+    y = librosa.griffinlim(
+        spec,
+        n_iter=n_iter,
+        hop_length=params.hop_length,
+        n_fft=params.n_fft,
+        length=length,
+        random_state=seed,
+    )
+    return y.astype(np.float32)

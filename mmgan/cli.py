@@ -1,0 +1,119 @@
+"""The ``mmgan`` command: thin wrappers over the library."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    help="mmgan — new music genres with conditional GANs.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+dataset_app = typer.Typer(
+    help="Build, inspect and preview tag-annotated music corpora.", no_args_is_help=True
+)
+app.add_typer(dataset_app, name="dataset")
+
+
+def _fail(message: str) -> None:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+@app.callback()
+def _main() -> None:
+    """mmgan — new music genres with conditional GANs."""
+
+
+@app.command()
+def version() -> None:
+    """Print the mmgan version."""
+    import mmgan
+
+    typer.echo(mmgan.__version__)
+
+
+@dataset_app.command("build")
+def dataset_build(
+    preset: str = typer.Option("tiny", help="tiny (tests, ~40 clips), small (2,000 clips), full"),
+    out: Path = typer.Option(..., "--out", help="output folder (created; re-running resumes)"),
+    seed: int = typer.Option(0, help="corpus seed; the same seed gives the same clips"),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), help="parallel worker processes"),
+    soundfont: str | None = typer.Option(
+        None,
+        help="render with a General MIDI SoundFont (.sf2 path, or 'auto' for a standard "
+        "system location) instead of the built-in synths",
+    ),
+    genre: list[str] | None = typer.Option(None, help="only these genres (repeatable)"),
+) -> None:
+    """Build the built-in procedural corpus (audiofolder layout) into OUT."""
+    from mmgan.audio.synth.soundfont import STANDARD_LOCATIONS, find_soundfont
+    from mmgan.data.corpus import build_corpus
+
+    sf = soundfont
+    if soundfont == "auto":
+        found = find_soundfont()
+        if found is None:
+            _fail(f"--soundfont auto: no SoundFont at {', '.join(STANDARD_LOCATIONS)}")
+        sf = str(found)
+    try:
+        summary = build_corpus(
+            preset, out, seed=seed, workers=workers, soundfont=sf, genres=genre or None
+        )
+    except (ValueError, FileNotFoundError, PermissionError, RuntimeError) as err:
+        _fail(str(err))
+    typer.echo(
+        f"{summary['clips']} clips in {out} ({summary['built_clips_this_run']} built in "
+        f"{summary['build_seconds_this_run']} s); splits {summary['splits']}"
+    )
+
+
+@dataset_app.command("info")
+def dataset_info(
+    root: Path = typer.Argument(..., help="corpus folder (with metadata.jsonl)"),
+    as_json: bool = typer.Option(False, "--json", help="print JSON"),
+    top_tags: int = typer.Option(25, help="how many of the most common tags to list"),
+) -> None:
+    """Clips and duration per genre, split and tag."""
+    from mmgan.data.corpus import corpus_info
+
+    try:
+        info = corpus_info(root)
+    except (FileNotFoundError, ValueError) as err:
+        _fail(str(err))
+    if as_json:
+        typer.echo(json.dumps(info, indent=2))
+        return
+    typer.echo(f"{info['clips']} clips, {info['hours'] * 60:.1f} min, splits {info['splits']}")
+    typer.echo(f"{'genre':<12} {'clips':>6} {'seconds':>9}")
+    for g, v in info["genres"].items():
+        typer.echo(f"{g:<12} {v['clips']:>6} {v['seconds']:>9.1f}")
+    typer.echo("most common tags:")
+    for tag, count in list(info["tags"].items())[:top_tags]:
+        typer.echo(f"  {count:>5}  {tag}")
+
+
+@dataset_app.command("preview")
+def dataset_preview(
+    root: Path = typer.Argument(..., help="corpus folder (with metadata.jsonl)"),
+    out: Path = typer.Option(Path("grid.png"), "--out", help="PNG to write"),
+    genre: str | None = typer.Option(None, help="only this genre (default: one row per genre)"),
+    per_genre: int = typer.Option(3, help="clips per genre"),
+) -> None:
+    """Write a grid of log-mel spectrograms (rows: genres) to a PNG."""
+    from mmgan.data.preview import preview_grid
+
+    try:
+        path = preview_grid(root, out, genre=genre, per_genre=per_genre)
+    except (ValueError, FileNotFoundError, PermissionError) as err:
+        _fail(str(err))
+    typer.echo(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    app()
