@@ -18,27 +18,20 @@ the worker layout; call ``set_epoch(e)`` each epoch (as with ``DistributedSample
 crops independent of worker reuse. ``random_crop=False`` takes the centre. Clips shorter
 than a segment are padded at the end with the log floor, not zeros.
 
-Cache: one full-clip log-mel per audio file, ``float16`` ``.npy`` (round-trip error
-<= 2**-8 ≈ 0.004 on the log scale for |x| < 16, i.e. < 0.04 dB), under
-``cache_dir/<h[:2]>/<h>-<state>.npy`` where ``h`` hashes the file's absolute path and
-``state`` its size and mtime, so an edited file gets a new entry (the stale one is
-removed). Default ``cache_dir``: ``<root>/.cache/mel-<hash of MelParams>``. Writes are
-atomic; an unreadable entry is recomputed with a warning. ``precompute()`` fills the cache
-up front. Measured on a 6 s clip: ~10 ms uncached, 0.4 ms from disk, 0.15 ms from the
-in-process LRU of memory-mapped entries (``lru_size``).
+Cache: one full-clip log-mel per audio file in a :class:`mmgan.data.melcache.MelCache`
+(``float16`` ``.npy``, keyed by path, size and mtime; see that module). Default
+``cache_dir``: ``<root>/.cache/mel-<hash of MelParams>``. ``precompute()`` fills the cache
+up front.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
-import os
 import warnings
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -47,16 +40,20 @@ import soundfile as sf
 import torch
 from torch.utils.data import Dataset
 
-from mmgan.audio.features import DEFAULT_MEL, LOG_FLOOR, MelParams, log_mel
-from mmgan.audio.io import AudioError, load_audio
+from mmgan.audio.features import DEFAULT_MEL, LOG_FLOOR, MelParams
 from mmgan.data.corpus import SPLITS, read_metadata
-from mmgan.utils import atomic_path, atomic_write_text
+from mmgan.data.melcache import (
+    AUDIO_ERRORS,
+    MelCache,
+    PrecomputeReport,
+    compute_mel,
+    default_cache_dir,
+    mel_cache_dir,
+)
 
 __all__ = ["MelDataset", "PrecomputeReport", "mel_cache_dir"]
 
-CACHE_VERSION = 1
 LOG_PAD = math.log(LOG_FLOOR)
-_BAD_AUDIO = (AudioError, FileNotFoundError, ValueError, OSError, sf.LibsndfileError)
 _MAX_FALLBACK = 8  # neighbours tried when a clip breaks mid-epoch
 
 
@@ -67,24 +64,6 @@ class _Item:
     tag_idx: tuple[int, ...]
     caption: str
     genre_idx: int
-
-
-@dataclass
-class PrecomputeReport:
-    computed: int = 0
-    reused: int = 0
-    failed: dict[str, str] = field(default_factory=dict)  # id -> error
-
-
-def mel_cache_dir(root: str | Path, params: MelParams = DEFAULT_MEL) -> Path:
-    """``<root>/.cache/mel-<10-hex hash of params and cache format>``."""
-    blob = json.dumps({"v": CACHE_VERSION, **asdict(params)}, sort_keys=True)
-    return Path(root) / ".cache" / f"mel-{hashlib.sha1(blob.encode()).hexdigest()[:10]}"
-
-
-def _compute_mel(path: Path, params: MelParams) -> np.ndarray:
-    audio, sr = load_audio(path, sr=params.sr, mono=True)
-    return log_mel(audio, sr, params)
 
 
 class MelDataset(Dataset):
@@ -148,14 +127,12 @@ class MelDataset(Dataset):
         )
         self.split, self.params, self.segment_frames = split, params, segment_frames
         self.random_crop, self.seed, self.epoch = random_crop, seed, 0
-        self.cache_dtype = np.dtype(cache_dtype)
+        self.mel_cache: MelCache | None = None
+        self.cache_dir: Path | None = None
         if cache:
-            default = mel_cache_dir(root, params) if root is not None else _default_cache(params)
-            self.cache_dir: Path | None = Path(cache_dir) if cache_dir else default
-        else:
-            self.cache_dir = None
-        self.lru_size = lru_size
-        self._lru: OrderedDict[str, np.ndarray] = OrderedDict()
+            default = mel_cache_dir(root, params) if root is not None else default_cache_dir(params)
+            self.cache_dir = Path(cache_dir) if cache_dir else default
+            self.mel_cache = MelCache(self.cache_dir, params, cache_dtype, lru_size)
         self._draws: Counter[int] = Counter()
         self._warned: set[str] = set()
 
@@ -244,7 +221,7 @@ class MelDataset(Dataset):
             i = (index + step) % n
             try:
                 mel = self.load_mel(i)
-            except _BAD_AUDIO as err:  # the file broke after construction: warn, use a neighbour
+            except AUDIO_ERRORS as err:  # the file broke after construction: warn, use a neighbour
                 self._warn_once(
                     self.items[i].id,
                     f"clip {self.items[i].id} unreadable ({err}); "
@@ -297,84 +274,15 @@ class MelDataset(Dataset):
 
     def load_mel(self, i: int) -> np.ndarray:
         """Full-clip log-mel ``[n_mels, frames]`` of item ``i`` (cache dtype; may be memory-mapped)."""
-        item = self.items[i]
-        if self.cache_dir is None:
-            return _compute_mel(item.path, self.params)
-        entry = self._cache_file(item.path)
-        key = str(entry)
-        if key in self._lru:
-            self._lru.move_to_end(key)
-            return self._lru[key]
-        mel = self._read_entry(entry) if entry.is_file() else None
-        if mel is None:
-            mel = self._compute_and_store(item.path, entry)
-        if self.lru_size > 0:
-            self._lru[key] = mel
-            while len(self._lru) > self.lru_size:
-                self._lru.popitem(last=False)
-        return mel
-
-    def _cache_file(self, path: Path) -> Path:
-        """``cache_dir/<h[:2]>/<h>-<state>.npy``; raises FileNotFoundError for a missing file."""
-        st = path.stat()
-        h = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
-        state = hashlib.sha1(f"{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:8]
-        return self.cache_dir / h[:2] / f"{h}-{state}.npy"  # type: ignore[operator]
-
-    def _read_entry(self, entry: Path) -> np.ndarray | None:
-        try:
-            mel = np.load(entry, mmap_mode="r", allow_pickle=False)
-            ok = (
-                mel.ndim == 2
-                and mel.shape[0] == self.params.n_mels
-                and mel.shape[1] > 0
-                and np.isfinite(mel).all()
-            )
-        except (ValueError, OSError, EOFError) as err:
-            ok, reason = False, str(err)
-        else:
-            reason = f"shape {mel.shape}, dtype {mel.dtype}"
-        if ok:
-            return mel
-        self._warn_once(str(entry), f"corrupt mel cache entry {entry} ({reason}); recomputing")
-        return None
-
-    def _compute_and_store(self, path: Path, entry: Path) -> np.ndarray:
-        mel = _compute_mel(path, self.params).astype(self.cache_dtype)
-        self._write_entry(entry, mel)
-        return mel
-
-    def _write_entry(self, entry: Path, mel: np.ndarray) -> None:
-        try:
-            with atomic_path(entry, suffix=".npy") as tmp:
-                np.save(tmp, mel, allow_pickle=False)
-            for stale in entry.parent.glob(f"{entry.name.split('-')[0]}-*.npy"):
-                if stale != entry:
-                    stale.unlink(missing_ok=True)
-            params_file = self.cache_dir / "params.json"  # type: ignore[operator]
-            if not params_file.exists():
-                atomic_write_text(
-                    params_file,
-                    json.dumps(
-                        {
-                            "version": CACHE_VERSION,
-                            "dtype": str(self.cache_dtype),
-                            **asdict(self.params),
-                        },
-                        indent=2,
-                    ),
-                )
-        except OSError as err:  # read-only or full disk: train on, uncached
-            self._warn_once(
-                "write",
-                f"cannot write the mel cache under {self.cache_dir} ({err}); "
-                "features will be recomputed every epoch",
-            )
+        path = self.items[i].path
+        if self.mel_cache is None:
+            return compute_mel(path, self.params)
+        return self.mel_cache.get(path)
 
     def _probe(self, item: _Item) -> str | None:
         """Why ``item`` cannot be used, or ``None``. Decodes only what libsndfile cannot read."""
         try:
-            if self.cache_dir is not None and self._cache_file(item.path).is_file():
+            if self.mel_cache is not None and self.mel_cache.has(item.path):
                 return None
             info = sf.info(str(item.path))
             return None if info.frames > 0 else "no audio samples"
@@ -383,46 +291,20 @@ class MelDataset(Dataset):
         except (sf.LibsndfileError, RuntimeError, OSError):
             pass
         try:  # MP3 etc. on old libsndfile: full decode, and keep the result
-            if self.cache_dir is None:
-                _compute_mel(item.path, self.params)
+            if self.mel_cache is None:
+                compute_mel(item.path, self.params)
             else:
-                self._compute_and_store(item.path, self._cache_file(item.path))
-        except _BAD_AUDIO as err:
+                self.mel_cache.store(item.path)
+        except AUDIO_ERRORS as err:
             return f"{type(err).__name__}: {err}"
         return None
 
     def precompute(self, workers: int | None = None, progress: bool = True) -> PrecomputeReport:
         """Fill the disk cache for every item (threads; librosa/soxr/BLAS release the GIL)."""
-        from tqdm.auto import tqdm
-
-        if self.cache_dir is None:
+        if self.mel_cache is None:
             raise RuntimeError("precompute() needs a disk cache; build the dataset with cache=True")
-        report = PrecomputeReport()
-
-        def one(item: _Item) -> tuple[_Item, str | None]:
-            try:
-                entry = self._cache_file(item.path)
-                if entry.is_file() and self._read_entry(entry) is not None:
-                    return item, None
-                self._compute_and_store(item.path, entry)
-                return item, "computed"
-            except _BAD_AUDIO as err:
-                return item, f"{type(err).__name__}: {err}"
-
-        workers = workers or min(4, os.cpu_count() or 1)
-        bar = tqdm(
-            total=len(self.items), desc="caching log-mels", unit="clip", disable=not progress
-        )
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for item, outcome in pool.map(one, self.items):
-                if outcome is None:
-                    report.reused += 1
-                elif outcome == "computed":
-                    report.computed += 1
-                else:
-                    report.failed[item.id] = outcome
-                bar.update(1)
-        bar.close()
+        pairs = [(item.id, item.path) for item in self.items]
+        report = self.mel_cache.precompute(pairs, workers=workers, progress=progress)
         if report.failed:
             warnings.warn(
                 f"{len(report.failed)} clips could not be cached; they will be replaced "
@@ -435,11 +317,6 @@ class MelDataset(Dataset):
         if key not in self._warned:
             self._warned.add(key)
             warnings.warn(message, stacklevel=3)
-
-    def __getstate__(self) -> dict[str, Any]:  # workers must not pickle open memory maps
-        state = self.__dict__.copy()
-        state["_lru"] = OrderedDict()
-        return state
 
 
 @dataclass(frozen=True)
@@ -468,9 +345,3 @@ def _row_record(root: Path, row: dict[str, Any], line: int) -> _Row:
         genre=row.get("genre"),
         split=str(split),
     )
-
-
-def _default_cache(params: MelParams) -> Path:
-    """``$XDG_CACHE_HOME/mmgan/mel-<hash>`` for records with no corpus root."""
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mmgan"
-    return base / mel_cache_dir(base, params).name

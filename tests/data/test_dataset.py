@@ -15,7 +15,7 @@ import soundfile as sf
 import torch
 from torch.utils.data import DataLoader
 
-import mmgan.data.dataset as dataset_mod
+import mmgan.data.melcache as melcache_mod
 from mmgan.audio.features import DEFAULT_MEL, log_mel
 from mmgan.audio.io import load_audio
 from mmgan.data.dataset import MelDataset
@@ -77,14 +77,14 @@ def corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture()
 def count_mels(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Counts log_mel computations done by the dataset module."""
+    """Counts log_mel computations done for the dataset (all go through melcache)."""
     calls: list[str] = []
 
     def counting(audio, sr, params=DEFAULT_MEL):
         calls.append("x")
         return log_mel(audio, sr, params)
 
-    monkeypatch.setattr(dataset_mod, "log_mel", counting)
+    monkeypatch.setattr(melcache_mod, "log_mel", counting)
     return calls
 
 
@@ -194,7 +194,7 @@ def test_changed_file_is_recomputed(corpus: Path, count_mels) -> None:
     assert len(count_mels) == n + 1
     assert not np.allclose(before, after)
     assert np.abs(after.astype(np.float32) - _fresh(path)).max() < 5e-3
-    entries = list(ds.cache_dir.glob(f"*/{ds._cache_file(path).name.split('-')[0]}-*.npy"))
+    entries = list(ds.cache_dir.glob(f"*/{ds.mel_cache.entry_path(path).name.split('-')[0]}-*.npy"))
     assert len(entries) == 1  # the stale entry was removed
 
 
@@ -202,7 +202,7 @@ def test_corrupt_cache_entry_is_recomputed(corpus: Path, count_mels) -> None:
     ds = MelDataset.from_folder(corpus, split="train", lru_size=0)
     i = _index(ds, "jazz_0")
     ds.load_mel(i)
-    entry = ds._cache_file(ds.items[i].path)
+    entry = ds.mel_cache.entry_path(ds.items[i].path)
     entry.write_bytes(b"\x93NUMPY garbage")
     n = len(count_mels)
     with pytest.warns(UserWarning, match="corrupt mel cache"):
@@ -231,7 +231,8 @@ def test_dataloader_batch(corpus: Path) -> None:
     assert isinstance(batch["caption"], list) and len(batch["caption"]) == 3
     assert batch["id"] == [it.id for it in ds.items[:3]]
     ds[0]
-    assert ds._lru and not pickle.loads(pickle.dumps(ds))._lru  # workers get no open mmaps
+    unpickled = pickle.loads(pickle.dumps(ds))
+    assert ds.mel_cache._lru and not unpickled.mel_cache._lru  # workers get no open mmaps
 
 
 def test_genre_weights_balance_classes(corpus: Path) -> None:
