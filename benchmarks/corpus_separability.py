@@ -29,7 +29,9 @@ def clip_features(path: str) -> np.ndarray:
 
     y, sr = load_audio(path, sr=22050)
     S = np.abs(librosa.stft(y, n_fft=1024, hop_length=256))
-    mfcc = librosa.feature.mfcc(S=librosa.amplitude_to_db(librosa.feature.melspectrogram(S=S**2, sr=sr)), n_mfcc=20)
+    mfcc = librosa.feature.mfcc(
+        S=librosa.amplitude_to_db(librosa.feature.melspectrogram(S=S**2, sr=sr)), n_mfcc=20
+    )
     spectral = [
         librosa.feature.spectral_centroid(S=S, sr=sr),
         librosa.feature.spectral_bandwidth(S=S, sr=sr),
@@ -61,7 +63,9 @@ def main() -> None:
 
     from mmgan.data.corpus import read_metadata
 
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data", type=Path, required=True, help="corpus folder (metadata.jsonl)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--out", type=Path, default=None)
@@ -72,7 +76,9 @@ def main() -> None:
     train = [r for r in rows if r["split"] == "train"]
     test = [r for r in rows if r["split"] == "test"]
     if not train or not test:
-        raise SystemExit(f"{args.data}: needs both train and test clips (has {len(train)}/{len(test)})")
+        raise SystemExit(
+            f"{args.data}: needs both train and test clips (has {len(train)}/{len(test)})"
+        )
     t0 = time.perf_counter()
     paths = [str(args.data / r["file_name"]) for r in train + test]
     with mp.get_context("spawn").Pool(args.workers) as pool:

@@ -26,7 +26,7 @@ def score_to_midi(score: Score) -> pretty_midi.PrettyMIDI:
     from mmgan.audio.synth import get_instrument
 
     pm = pretty_midi.PrettyMIDI(initial_tempo=float(score.bpm))
-    pm.time_signature_changes.append(pretty_midi.TimeSignature(score.beats_per_bar, 4, 0.0))
+    pm.time_signature_changes.append(pretty_midi.TimeSignature(*score.time_signature, 0.0))
     spb = score.seconds_per_beat
     for part in score.parts:
         spec = get_instrument(part.instrument)

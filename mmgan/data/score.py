@@ -105,6 +105,8 @@ class Score:
         mode: ``"major"``, ``"minor"``, ``"dorian"``, ...
         length_beats: how long the music runs (the render may crop it).
         master: effect chain on the mix bus (before loudness normalisation).
+        meter: time signature as written, e.g. ``"12/8"`` for a jig counted in dotted
+            quarters; ``None`` means ``"<beats_per_bar>/4"``.
     """
 
     bpm: float
@@ -114,6 +116,15 @@ class Score:
     length_beats: float
     parts: list[Part] = field(default_factory=list)
     master: list[EffectSpec] = field(default_factory=list)
+    meter: str | None = None
+
+    @property
+    def time_signature(self) -> tuple[int, int]:
+        """(numerator, denominator) of the written meter."""
+        if self.meter is None:
+            return self.beats_per_bar, 4
+        num, den = self.meter.split("/")
+        return int(num), int(den)
 
     @property
     def seconds_per_beat(self) -> float:

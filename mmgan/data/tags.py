@@ -105,7 +105,7 @@ def clip_tags(genre: str, comp: Composition) -> dict[str, Any]:
         "key": f"{score.key} {family}",
         "mode": family,
         "scale": score.mode,
-        "meter": f"{score.beats_per_bar}/4",
+        "meter": "{}/{}".format(*score.time_signature),
         "instruments": instruments,
         "texture": comp.texture,
         "descriptors": list(dict.fromkeys(comp.descriptors)),

@@ -131,7 +131,7 @@ def voice_lead(previous: list[int] | None, target: list[int], low: int = 48, hig
     pcs = [p % 12 for p in target]
     if not previous:
         center = (low + high) // 2
-        return sorted(_nearest(pc, center, low, high) for pc in pcs)
+        return sorted({_nearest(pc, center, low, high) for pc in pcs})
     anchors = sorted(previous)
     out = []
     for i, pc in enumerate(pcs):

@@ -33,8 +33,10 @@ def test_clip_contract(genre):
     assert genre in flat_tags(a.tags)
     assert set(flat_tags(a.tags)) <= set(vocabulary())
     assert {p.role for p in a.score.parts} <= set(ROLES)
-    assert str(int(round(a.tags["bpm"]))) in a.caption or a.tags["key"] in a.caption or any(
-        d in a.caption for d in a.tags["descriptors"]
+    assert (
+        str(int(round(a.tags["bpm"]))) in a.caption
+        or a.tags["key"] in a.caption
+        or any(d in a.caption for d in a.tags["descriptors"])
     )
 
 

@@ -11,8 +11,9 @@ runner = CliRunner()
 
 
 def test_help_lists_commands_with_descriptions():
-    res = subprocess.run([sys.executable, "-m", "mmgan.cli", "--help"], capture_output=True,
-                         text=True, check=True)
+    res = subprocess.run(
+        [sys.executable, "-m", "mmgan.cli", "--help"], capture_output=True, text=True, check=True
+    )
     assert "dataset" in res.stdout and "Build, inspect" in res.stdout
     res = runner.invoke(app, ["dataset", "--help"])
     for cmd in ("build", "info", "preview"):
@@ -21,8 +22,23 @@ def test_help_lists_commands_with_descriptions():
 
 def test_build_info_preview(tmp_path):
     out = tmp_path / "c"
-    res = runner.invoke(app, ["dataset", "build", "--preset", "tiny", "--out", str(out),
-                              "--workers", "1", "--genre", GENRES[0], "--genre", GENRES[1]])
+    res = runner.invoke(
+        app,
+        [
+            "dataset",
+            "build",
+            "--preset",
+            "tiny",
+            "--out",
+            str(out),
+            "--workers",
+            "1",
+            "--genre",
+            GENRES[0],
+            "--genre",
+            GENRES[1],
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "8 clips" in res.output
     res = runner.invoke(app, ["dataset", "info", str(out), "--json"])
@@ -40,6 +56,7 @@ def test_errors_are_clear_and_exit_2(tmp_path):
     assert res.exit_code == 2 and "valid genres" in res.output
     res = runner.invoke(app, ["dataset", "info", str(tmp_path)])
     assert res.exit_code == 2 and "no metadata.jsonl" in res.output
-    res = runner.invoke(app, ["dataset", "build", "--out", str(tmp_path), "--soundfont",
-                              str(tmp_path / "none.sf2")])
+    res = runner.invoke(
+        app, ["dataset", "build", "--out", str(tmp_path), "--soundfont", str(tmp_path / "none.sf2")]
+    )
     assert res.exit_code == 2 and "SoundFont not found" in res.output

@@ -20,8 +20,9 @@ def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("MMGAN_FAST", "1")
     monkeypatch.setenv("MMGAN_NOTEBOOK_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    client = NotebookClient(nb, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute(env=dict(os.environ))
     errors = [o for c in nb.cells for o in c.get("outputs", []) if o.get("output_type") == "error"]
     assert not errors

@@ -8,6 +8,8 @@ studio would put on a bus (reverb, distortion, compression, chorus, delay) are
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import signal
 
@@ -166,23 +168,26 @@ def noise(n: int, rng: np.random.Generator, color: str = "white") -> np.ndarray:
 # --- filters ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=4096)
+def _butter(order: int, cutoff: float | tuple[float, float], btype: str, sr: int) -> np.ndarray:
+    """Butterworth design, cached: instruments ask for the same few filters thousands of times."""
+    return signal.butter(order, cutoff, btype=btype, fs=sr, output="sos")
+
+
 def lowpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarray:
-    cutoff = float(np.clip(cutoff, 20.0, sr / 2 * 0.95))
-    sos = signal.butter(order, cutoff, btype="low", fs=sr, output="sos")
-    return signal.sosfilt(sos, x)
+    cutoff = round(float(np.clip(cutoff, 20.0, sr / 2 * 0.95)), 1)
+    return signal.sosfilt(_butter(order, cutoff, "low", sr), x)
 
 
 def highpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarray:
-    cutoff = float(np.clip(cutoff, 20.0, sr / 2 * 0.95))
-    sos = signal.butter(order, cutoff, btype="high", fs=sr, output="sos")
-    return signal.sosfilt(sos, x)
+    cutoff = round(float(np.clip(cutoff, 20.0, sr / 2 * 0.95)), 1)
+    return signal.sosfilt(_butter(order, cutoff, "high", sr), x)
 
 
 def bandpass(x: np.ndarray, low: float, high: float, sr: int, order: int = 2) -> np.ndarray:
-    low = float(np.clip(low, 20.0, sr / 2 * 0.9))
-    high = float(np.clip(high, low * 1.05, sr / 2 * 0.95))
-    sos = signal.butter(order, [low, high], btype="band", fs=sr, output="sos")
-    return signal.sosfilt(sos, x)
+    low = round(float(np.clip(low, 20.0, sr / 2 * 0.9)), 1)
+    high = round(float(np.clip(high, low * 1.05, sr / 2 * 0.95)), 1)
+    return signal.sosfilt(_butter(order, (low, high), "band", sr), x)
 
 
 def resonant_lowpass(

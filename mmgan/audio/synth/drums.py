@@ -11,6 +11,8 @@ high-pass, a clap three noise bursts and a tail.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .core import bandpass, highpass, lowpass, n_samples, noise, perc_env, square
@@ -250,9 +252,45 @@ def _hit(kit: str, pitch: int, velocity: float, sr: int, rng: np.random.Generato
     return x
 
 
+ROUND_ROBIN = 4  # sample variants per drum sound, like a sampler's round-robin layers
+
+
+@lru_cache(maxsize=512)
+def _sample(kit: str, pitch: int, sr: int, variant: int, shift: float) -> np.ndarray:
+    """One hit at velocity 1, synthesised once and reused (hits are velocity-linear).
+
+    ``shift`` re-pitches the sample by that many semitones (tape-style resampling).
+    """
+    rng = np.random.default_rng([pitch, variant, sr])
+    hit = _hit(kit, pitch, 1.0, sr, rng)
+    if shift:
+        pos = np.arange(0.0, len(hit) - 1, 2.0 ** (shift / 12.0))
+        hit = np.interp(pos, np.arange(len(hit)), hit)
+    hit = hit.astype(np.float32)
+    hit.setflags(write=False)
+    return hit
+
+
+def kick_shift(kit: str, kick_pc: int | None) -> float:
+    """Semitones (-6..+5) that move the kick's pitched tail onto pitch class ``kick_pc``.
+
+    Every synthesised kick settles on a pitch (the 909 near G1, the acoustic kit on
+    A1); left alone that note pulls the heard key towards itself, so producers tune
+    the kick to the song's key. ``None`` keeps the kit's own pitch.
+    """
+    if kick_pc is None:
+        return 0.0
+    tail = 69.0 + 12.0 * np.log2(KITS[kit]["k1"] / 440.0)
+    return float((int(kick_pc) - tail + 6.0) % 12.0 - 6.0)
+
+
 def _register(kit: str, label: str) -> None:
-    def voice(pitch, duration, velocity, sr, rng, **params):
-        return _hit(kit, int(pitch), velocity, sr, rng)
+    def voice(pitch, duration, velocity, sr, rng, *, kick_pc=None):
+        """Drum hit; param ``kick_pc`` (0-11) tunes the kick to the key's tonic."""
+        pitch = int(pitch)
+        shift = kick_shift(kit, kick_pc) if pitch in (35, 36) else 0.0
+        variant = int(rng.integers(ROUND_ROBIN))
+        return _sample(kit, pitch, sr, variant, shift) * velocity
 
     voice.__name__ = f"kit_{kit}"
     instrument(f"kit.{kit}", program=0, label=label, is_drum=True)(voice)

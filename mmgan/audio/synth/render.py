@@ -18,11 +18,18 @@ PEAK_CEILING = 0.89  # -1 dBFS
 
 
 def _notes_in_seconds(part: Part, spb: float, limit_s: float):
-    return [
-        (n.start * spb, n.duration * spb, n.pitch, n.velocity)
-        for n in sorted(part.notes, key=lambda n: n.start)
-        if 0 <= n.start * spb < limit_s
-    ]
+    """Notes as ``(start_s, dur_s, pitch, velocity)`` inside ``[0, limit_s)``.
+
+    A note nudged slightly before 0 by humanising starts at 0 instead of vanishing;
+    a note that runs past the end is shortened to it (its release tail still rings).
+    """
+    out = []
+    for n in sorted(part.notes, key=lambda n: n.start):
+        start = max(0.0, n.start * spb)
+        if start >= limit_s or (n.start + n.duration) * spb <= 0:
+            continue
+        out.append((start, min(n.duration * spb, limit_s - start), n.pitch, n.velocity))
+    return out
 
 
 def render_part(
