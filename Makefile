@@ -7,6 +7,7 @@ STAMP := $(VENV)/.setup-stamp
 # fluid-soundfont-gm: the optional General MIDI SoundFont renderer.
 APT_PKGS := ffmpeg fluid-soundfont-gm
 PYTEST_ARGS ?=
+LINT_DIRS := $(wildcard mmgan tests benchmarks demos datasets/fixtures/make_fixtures.py)
 
 .PHONY: setup test lint lab clean
 
@@ -26,8 +27,8 @@ $(STAMP): pyproject.toml Makefile
 	touch $@
 
 lint: setup
-	$(BIN)/ruff check mmgan tests benchmarks demos
-	$(BIN)/ruff format --check mmgan tests benchmarks demos
+	$(BIN)/ruff check $(LINT_DIRS)
+	$(BIN)/ruff format --check $(LINT_DIRS)
 
 test: setup lint
 	MMGAN_FAST=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
