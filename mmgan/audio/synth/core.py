@@ -168,6 +168,11 @@ def noise(n: int, rng: np.random.Generator, color: str = "white") -> np.ndarray:
 # --- filters ---------------------------------------------------------------------------
 
 
+def _q(freq: float) -> float:
+    """Round a cutoff to 3 significant figures (< 0.5 % off) so cached designs get reused."""
+    return float(f"{freq:.3g}")
+
+
 @lru_cache(maxsize=4096)
 def _butter(order: int, cutoff: float | tuple[float, float], btype: str, sr: int) -> np.ndarray:
     """Butterworth design, cached: instruments ask for the same few filters thousands of times."""
@@ -175,18 +180,18 @@ def _butter(order: int, cutoff: float | tuple[float, float], btype: str, sr: int
 
 
 def lowpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarray:
-    cutoff = round(float(np.clip(cutoff, 20.0, sr / 2 * 0.95)), 1)
+    cutoff = _q(float(np.clip(cutoff, 20.0, sr / 2 * 0.95)))
     return signal.sosfilt(_butter(order, cutoff, "low", sr), x)
 
 
 def highpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarray:
-    cutoff = round(float(np.clip(cutoff, 20.0, sr / 2 * 0.95)), 1)
+    cutoff = _q(float(np.clip(cutoff, 20.0, sr / 2 * 0.95)))
     return signal.sosfilt(_butter(order, cutoff, "high", sr), x)
 
 
 def bandpass(x: np.ndarray, low: float, high: float, sr: int, order: int = 2) -> np.ndarray:
-    low = round(float(np.clip(low, 20.0, sr / 2 * 0.9)), 1)
-    high = round(float(np.clip(high, low * 1.05, sr / 2 * 0.95)), 1)
+    low = _q(float(np.clip(low, 20.0, sr / 2 * 0.9)))
+    high = _q(float(np.clip(high, low * 1.05, sr / 2 * 0.95)))
     return signal.sosfilt(_butter(order, (low, high), "band", sr), x)
 
 

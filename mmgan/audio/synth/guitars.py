@@ -17,43 +17,15 @@ All voices return ``duration + release`` seconds of mono float64 audio.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
-from scipy import signal
 
-from .core import midi_to_hz, n_samples, noise
+from .core import bandpass, highpass, lowpass, midi_to_hz, n_samples, noise
 from .registry import instrument
 
 # --- shared building blocks --------------------------------------------------------------
 
 
-@lru_cache(maxsize=512)
-def _sos(kind: str, low: float, high: float, sr: int, order: int) -> np.ndarray:
-    """Cached Butterworth design (voices re-use a handful of cutoffs thousands of times)."""
-    nyq = sr / 2 * 0.95
-    if kind == "band":
-        lo = float(np.clip(low, 20.0, nyq * 0.9))
-        return signal.butter(
-            order, [lo, float(np.clip(high, lo * 1.05, nyq))], "band", fs=sr, output="sos"
-        )
-    return signal.butter(order, float(np.clip(low, 20.0, nyq)), kind, fs=sr, output="sos")
-
-
-def lowpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarray:
-    """Butterworth low-pass; ``cutoff`` rounded to 10 Hz so the design can be cached."""
-    return signal.sosfilt(_sos("low", round(cutoff, -1), 0.0, sr, order), x)
-
-
-def highpass(x: np.ndarray, cutoff: float, sr: int, order: int = 2) -> np.ndarray:
-    return signal.sosfilt(_sos("high", round(cutoff, -1), 0.0, sr, order), x)
-
-
-def bandpass(x: np.ndarray, low: float, high: float, sr: int, order: int = 2) -> np.ndarray:
-    return signal.sosfilt(_sos("band", round(low, -1), round(high, -1), sr, order), x)
-
-
-def saw(freq, n: int, sr: int, phase0: float = 0.0) -> np.ndarray:
+def naive_saw(freq, n: int, sr: int, phase0: float = 0.0) -> np.ndarray:
     """Naive sawtooth ``[n]`` in -1..1 from a constant or per-sample frequency (Hz).
 
     Cheaper than ``core.saw``; the aliasing is negligible for the low, filtered and
@@ -66,7 +38,7 @@ def saw(freq, n: int, sr: int, phase0: float = 0.0) -> np.ndarray:
     return 2.0 * (ph % 1.0) - 1.0
 
 
-def square(freq: float, n: int, sr: int, pulse_width: float = 0.5) -> np.ndarray:
+def naive_square(freq: float, n: int, sr: int, pulse_width: float = 0.5) -> np.ndarray:
     """Naive pulse wave ``[n]`` in -1..1 with duty cycle ``pulse_width``."""
     ph = np.arange(n) * (float(freq) / sr)
     return np.where(ph % 1.0 < pulse_width, 1.0, -1.0)
@@ -168,8 +140,8 @@ def distorted_guitar(
     length = (min(duration, 0.25) if muted else duration) + release
     n = n_samples(length, sr)
     det = 2.0 ** (rng.normal(0, 4.0) / 1200.0)
-    x = saw(f, n, sr) + 0.7 * saw(f * det * 1.003, n, sr, phase0=rng.uniform(0, 6.28))
-    x += 0.4 * square(f * 0.5 * det, n, sr) if pitch < 52 else 0.0
+    x = naive_saw(f, n, sr) + 0.7 * naive_saw(f * det * 1.003, n, sr, phase0=rng.uniform(0, 6.28))
+    x += 0.4 * naive_square(f * 0.5 * det, n, sr) if pitch < 52 else 0.0
     t = np.arange(n) / sr
     if muted:
         env = np.exp(-t / 0.09)
@@ -200,8 +172,8 @@ def picked_bass(pitch, duration, velocity, sr, rng, brightness: float = 0.5, **_
     n = n_samples(duration + rel, sr)
     t = np.arange(n) / sr
     x = (
-        0.7 * saw(f, n, sr)
-        + 0.5 * square(f, n, sr, pulse_width=0.3)
+        0.7 * naive_saw(f, n, sr)
+        + 0.5 * naive_square(f, n, sr, pulse_width=0.3)
         + 0.6 * np.sin(2 * np.pi * f * t)
     )
     bright = lowpass(x, 1200 + 2500 * brightness, sr)
@@ -286,7 +258,7 @@ def fiddle(pitch, duration, velocity, sr, rng, vibrato: float = 1.0, **_):
     n = n_samples(duration + rel, sr)
     t = np.arange(n) / sr
     track = _vibrato(f, n, sr, rate=5.5 + rng.normal(0, 0.3), depth_cents=18 * vibrato, delay=0.18)
-    x = saw(track, n, sr)
+    x = naive_saw(track, n, sr)
     x = _body(lowpass(x, 5000, sr), sr, _FIDDLE_BODY)
     bow = bandpass(noise(n, rng), 2000, 7000, sr) * 0.08
     attack = min(0.04, duration * 0.3)

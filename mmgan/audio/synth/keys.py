@@ -19,34 +19,11 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-from scipy import signal
 
-from .core import TWO_PI, midi_to_hz, n_samples, noise, saw
+from .core import TWO_PI, bandpass, lowpass, midi_to_hz, n_samples, noise, saw
 from .registry import instrument
 
 _CACHE = 160  # notes kept per instrument (float32, mostly < 1 s each)
-
-
-@lru_cache(maxsize=512)
-def _sos(kind: str, low: float, high: float, sr: int, order: int = 2) -> np.ndarray:
-    """Memoised Butterworth design (scipy's design costs more than filtering a short note)."""
-    nyq = sr / 2 * 0.95
-    if kind == "band":
-        low = min(max(low, 20.0), nyq * 0.9)
-        return signal.butter(
-            order, [low, min(max(high, low * 1.05), nyq)], "band", fs=sr, output="sos"
-        )
-    return signal.butter(order, min(max(low, 20.0), nyq), kind, fs=sr, output="sos")
-
-
-def _lowpass(x: np.ndarray, cutoff: float, sr: int) -> np.ndarray:
-    """2nd-order Butterworth low-pass of ``x`` [n] (cutoff rounded to 10 Hz for the cache)."""
-    return signal.sosfilt(_sos("low", round(float(cutoff), -1), 0.0, int(sr)), x)
-
-
-def _bandpass(x: np.ndarray, low: float, high: float, sr: int) -> np.ndarray:
-    """2nd-order Butterworth band-pass of ``x`` [n] between ``low`` and ``high`` Hz."""
-    return signal.sosfilt(_sos("band", round(float(low), -1), round(float(high), -1), int(sr)), x)
 
 
 def _quant(duration: float, velocity: float) -> tuple[float, float]:
@@ -105,7 +82,7 @@ def _piano(pitch: int, dur: float, vel: float, sr: int, brightness: float) -> np
     t_fund = 4.0 * 2.0 ** (-(pitch - 48) / 18.0)  # low strings ring longer
     rates = (1.0 + 0.45 * (k - 1) ** 1.3) / t_fund
     x = _partials(freqs, amps, rates, n, sr)
-    hammer = _lowpass(
+    hammer = lowpass(
         noise(n_samples(0.02, sr), np.random.default_rng(pitch)), 1500 + 3000 * vel, sr
     )
     hammer *= np.exp(-np.arange(len(hammer)) / sr / 0.004)
@@ -170,7 +147,7 @@ def _organ(pitch: int, dur: float, vel: float, sr: int, registration: str) -> np
     levels = np.array([int(c) for c in registration], dtype=float) / 8.0
     amps = levels * 0.6 ** np.arange(9) ** 0.5
     x = _partials(f0 * _DRAWBAR_RATIOS, amps, np.zeros(9), n, sr)
-    click = _bandpass(noise(n_samples(0.006, sr), np.random.default_rng(pitch)), 1500, 6000, sr)
+    click = bandpass(noise(n_samples(0.006, sr), np.random.default_rng(pitch)), 1500, 6000, sr)
     x[: len(click)] += 0.15 * click
     x *= _attack(n, sr, 0.004) * _release(n_on, n_rel, 0.012, sr)
     return _frozen(0.3 * (0.6 + 0.4 * vel) * x / max(amps.sum(), 1e-6) * 2.0)
@@ -201,10 +178,10 @@ def _upright(pitch: int, dur: float, vel: float, sr: int) -> np.ndarray:
     amps = k**-1.4 * np.abs(np.sin(np.pi * k * 0.2)) / np.sin(np.pi * 0.2)  # plucked near 1/5
     rates = (1.2 + 1.1 * (k - 1) ** 1.2) / 0.9
     x = _partials(k * f0, amps, rates, n, sr)
-    thump = _lowpass(noise(n_samples(0.03, sr), np.random.default_rng(pitch)), 400, sr)
+    thump = lowpass(noise(n_samples(0.03, sr), np.random.default_rng(pitch)), 400, sr)
     thump *= np.exp(-np.arange(len(thump)) / sr / 0.008)
     x[: len(thump)] += 0.5 * vel * thump
-    x = _lowpass(x, 900 + 900 * vel, sr)  # woody body
+    x = lowpass(x, 900 + 900 * vel, sr)  # woody body
     x *= _attack(n, sr, 0.004) * _release(n_on, n_rel, 0.04, sr)
     return _frozen(0.6 * vel * x)
 
@@ -229,7 +206,7 @@ def _electric_bass(pitch: int, dur: float, vel: float, sr: int, weight: float) -
     amps *= (1.0 - 0.55 * weight) ** (k - 1)
     rates = (0.5 + 0.9 * (k - 1)) / (1.0 + 1.5 * weight)
     x = _partials(k * f0, amps, rates, n, sr)
-    x = _lowpass(x, 2000 - 1200 * weight, sr)
+    x = lowpass(x, 2000 - 1200 * weight, sr)
     x *= _attack(n, sr, 0.006) * _release(n_on, n_rel, 0.03, sr)
     return _frozen(0.7 * (0.5 + 0.5 * vel) * x)
 
@@ -291,9 +268,9 @@ def sax(pitch, duration, velocity, sr, rng, breath: float = 0.5, **_):
     freq = _horn_pitch(f0, n, sr, scoop=40.0, vibrato=14.0 if duration > 0.35 else 0.0)
     src = saw(freq, n, sr)
     bright = 1800 + 3200 * velocity
-    x = 0.5 * _lowpass(src, bright, sr) + 0.7 * _bandpass(src, 450, 900, sr)
-    x += 0.45 * _bandpass(src, 1300, 2200, sr)
-    x += breath * 0.06 * _bandpass(noise(n, rng), 1500, 5000, sr)
+    x = 0.5 * lowpass(src, bright, sr) + 0.7 * bandpass(src, 450, 900, sr)
+    x += 0.45 * bandpass(src, 1300, 2200, sr)
+    x += breath * 0.06 * bandpass(noise(n, rng), 1500, 5000, sr)
     env = np.minimum(1.0, np.arange(n) / sr / 0.035) * _release(n_on, n_rel, 0.025, sr)
     env[:n_on] *= 0.85 + 0.15 * np.exp(-np.arange(n_on) / sr / 0.1)
     return 0.5 * velocity * x * env
@@ -308,11 +285,11 @@ def horn_section(pitch, duration, velocity, sr, rng, **_):
     n = n_on + n_rel
     freq = _horn_pitch(f0, n, sr, scoop=25.0, vibrato=0.0)
     src = saw(freq * 1.003, n, sr) + 0.8 * saw(freq * 0.5, n, sr)
-    dark = _lowpass(src, 2.0 * f0 + 300, sr)
-    bright = _lowpass(src, 1500 + 3000 * velocity, sr)
+    dark = lowpass(src, 2.0 * f0 + 300, sr)
+    bright = lowpass(src, 1500 + 3000 * velocity, sr)
     t = np.arange(n) / sr
     open_ = np.clip(t / 0.03, 0, 1) * (0.55 + 0.45 * np.exp(-t / 0.15))  # brass "blat"
     x = (1 - open_) * dark + open_ * bright
-    x += 0.03 * _bandpass(noise(n, rng), 2000, 6000, sr)
+    x += 0.03 * bandpass(noise(n, rng), 2000, 6000, sr)
     env = np.minimum(1.0, t / 0.015) * _release(n_on, n_rel, 0.03, sr)
     return 0.3 * velocity * x * env
