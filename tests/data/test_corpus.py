@@ -5,7 +5,9 @@ import pretty_midi
 import pytest
 import soundfile as sf
 
+from mmgan.audio.analysis import estimate_tempo, tempo_agrees
 from mmgan.audio.midi import load_pianoroll
+from mmgan.audio.synth.soundfont import find_soundfont
 from mmgan.data.composers import GENRES
 from mmgan.data.corpus import PRESETS, build_corpus, corpus_info, plan_jobs, read_metadata
 
@@ -78,3 +80,21 @@ def test_bad_arguments(tmp_path):
         build_corpus("tiny", blocker / "sub", progress=False)
     with pytest.raises(FileNotFoundError, match="no metadata.jsonl"):
         read_metadata(tmp_path)
+
+
+@pytest.mark.skipif(
+    find_soundfont() is None, reason="no GM SoundFont (make setup installs one as root)"
+)
+def test_soundfont_build_renders_the_same_scores(tmp_path):
+    kwargs = dict(seed=0, workers=1, genres=["techno"], clips_per_genre=2, progress=False)
+    build_corpus("tiny", tmp_path / "synth", **kwargs)
+    summary = build_corpus("tiny", tmp_path / "sf", soundfont=find_soundfont(), **kwargs)
+    assert summary["renderer"] == "soundfont"
+    for a, b in zip(read_metadata(tmp_path / "synth"), read_metadata(tmp_path / "sf"), strict=True):
+        assert b["renderer"] == "soundfont" and a["tags"] == b["tags"]
+        assert (tmp_path / "synth" / a["midi_file"]).read_bytes() == (
+            tmp_path / "sf" / b["midi_file"]
+        ).read_bytes()
+        y, sr = sf.read(tmp_path / "sf" / b["file_name"])
+        assert not np.array_equal(y, sf.read(tmp_path / "synth" / a["file_name"])[0])
+        assert np.sqrt(np.mean(y**2)) > 0.01 and tempo_agrees(estimate_tempo(y, sr), b["bpm"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -60,6 +61,14 @@ def render_part(
     return buf * db_to_gain(part.gain_db)
 
 
+@lru_cache(maxsize=2)
+def _soundfont(path: str, sr: int):
+    """One loaded SoundFont per (file, rate) and process: loading FluidR3 takes ~0.3 s."""
+    from .soundfont import SoundFontRenderer
+
+    return SoundFontRenderer(path, sr)
+
+
 def render_score(
     score: Score,
     sr: int = 22050,
@@ -80,11 +89,7 @@ def render_score(
     rng = rng if rng is not None else np.random.default_rng(0)
     seconds = score.duration_seconds if seconds is None else seconds
     n = int(round(seconds * sr))
-    sf = None
-    if soundfont is not None:
-        from .soundfont import SoundFontRenderer
-
-        sf = SoundFontRenderer(soundfont, sr)
+    sf = None if soundfont is None else _soundfont(str(soundfont), sr)
     mix = np.zeros(n)
     for part in score.parts:
         mix += render_part(part, score.seconds_per_beat, n, sr, rng, soundfont=sf)
