@@ -34,7 +34,7 @@ test: setup lint
 	MMGAN_FAST=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lab: setup
-	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser notebooks/
+	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
