@@ -1,10 +1,28 @@
 """mmgan — new music genres with conditional GANs.
 
-Built so far: the foundation (config, audio I/O, log-mel features, Griffin-Lim)
-and the built-in tag-annotated corpus (``mmgan.data``). The style space, GAN,
+Built so far: the foundation (config, audio I/O, log-mel features, Griffin-Lim),
+the built-in tag-annotated corpus (``mmgan.data``) and the style space
+(``StyleSpace``: text, descriptors, audio and pictures in one embedding). The GAN,
 pipeline and demo arrive with later issues.
+
+Heavy submodules load on first use, so ``import mmgan`` stays fast.
 """
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+__all__ = ["StyleSpace", "__version__"]
+
+if TYPE_CHECKING:
+    from mmgan.style.space import StyleSpace
+
+
+def __getattr__(name: str) -> Any:
+    if name == "StyleSpace":
+        from mmgan.style.space import StyleSpace
+
+        return StyleSpace
+    raise AttributeError(f"module 'mmgan' has no attribute {name!r}")

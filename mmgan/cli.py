@@ -115,5 +115,34 @@ def dataset_preview(
     typer.echo(f"wrote {path}")
 
 
+train_app = typer.Typer(help="Train the style space (and later the GAN).", no_args_is_help=True)
+app.add_typer(train_app, name="train")
+
+
+@train_app.command("style")
+def train_style(
+    data: Path = typer.Option(..., "--data", help="corpus folder (audiofolder layout)"),
+    out: Path = typer.Option(..., "--out", help="run folder: state.pt, model/, metrics.jsonl"),
+    config: Path | None = typer.Option(
+        None, "--config", help="YAML delta, e.g. configs/style-small.yaml"
+    ),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/state.pt"),
+    set_: list[str] | None = typer.Option(None, "--set", help="override key=value (repeatable)"),
+    device: str | None = typer.Option(None, "--device", help="cpu or cuda"),
+    progress: bool = typer.Option(True, help="show a progress bar"),
+) -> None:
+    """Train the audio encoder + text projection contrastively against frozen captions."""
+    from mmgan.config import ConfigError, load_config
+    from mmgan.training.contrastive import StyleTrainConfig, StyleTrainer
+
+    overrides = list(set_ or []) + ([f"device={device}"] if device else [])
+    try:
+        cfg = load_config(StyleTrainConfig, config, overrides)
+        summary = StyleTrainer(cfg, data, out, resume=resume, progress=progress).fit()
+    except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as err:
+        _fail(str(err))
+    typer.echo(json.dumps(summary))
+
+
 if __name__ == "__main__":
     app()

@@ -66,3 +66,14 @@ def test_bad_files(tmp_path):
         load_config(Run, tmp_path / "bad.yaml")
     with pytest.raises(ConfigError, match="expected a mapping"):
         from_dict(Run, {"optim": 3})
+
+
+def test_atomic_writes_get_normal_permissions(tmp_path):
+    import os
+
+    from mmgan.utils import atomic_write_text
+
+    path = atomic_write_text(tmp_path / "x.txt", "hello")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert (path.stat().st_mode & 0o777) == (0o666 & ~mask)

@@ -1,0 +1,307 @@
+"""The audio tower of the style space and the trained model that ships it.
+
+``AudioEncoder``: a compact CNN over log-mel ``[B, 1, n_mels, T] -> [B, embed_dim]``
+(L2-normalised). ``StyleModel`` holds the audio encoder, the linear text projection
+that sits on top of the frozen text encoder (LiT-style, initialised to identity) and
+the learnable temperature ``logit_scale``; it embeds mels and raw waveforms and saves
+itself as ``config.json`` + ``model.safetensors`` (never pickle).
+
+Example::
+
+    model = StyleModel(channels=(16, 32, 64, 128))
+    s = model.embed_waveform(np.random.randn(2, 44100).astype("float32"), 44100)  # [1, 384]
+    model.save_pretrained("run/model")
+    same = StyleModel.from_pretrained("run/model")
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from mmgan.audio.features import LOG_FLOOR, MelParams, log_mel
+from mmgan.audio.io import AudioError, resample, to_mono
+from mmgan.utils import atomic_path, atomic_write_text
+
+__all__ = ["AudioEncoder", "StyleModel", "CheckpointError", "window_starts"]
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+LOG_PAD = math.log(LOG_FLOOR)
+MAX_LOGIT_SCALE = math.log(100.0)
+
+
+class CheckpointError(ValueError):
+    """A model folder is missing, foreign, or does not fit the model it describes."""
+
+
+def _conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
+    return nn.Sequential(
+        nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+        nn.BatchNorm2d(c_out),
+        nn.GELU(),
+    )
+
+
+class AudioEncoder(nn.Module):
+    """Compact CNN: log-mel ``[B, 1, n_mels, T]`` -> L2-normalised ``[B, embed_dim]``.
+
+    Layer stack (defaults, ``n_mels=80``, ``T=256``)::
+
+        input BatchNorm                       # [B, 1, 80, 256]
+        conv3x3 stride 2, 1 -> c0             # [B, c0, 40, 128]
+        per next c: maxpool 2, conv3x3 (x2)   # [B, 256, 5, 16] after three stages
+        flatten frequency, linear -> width    # [B, 16, width]   (keeps pitch position)
+        mean + max over time, linear          # [B, embed_dim]
+    """
+
+    def __init__(
+        self,
+        *,
+        n_mels: int = 80,
+        channels: Sequence[int] = (32, 64, 128, 256),
+        width: int = 512,
+        embed_dim: int = 384,
+    ) -> None:
+        super().__init__()
+        channels = tuple(int(c) for c in channels)
+        if len(channels) < 2:
+            raise ValueError(f"channels needs at least two stages, got {channels}")
+        self.n_mels, self.channels, self.width, self.embed_dim = n_mels, channels, width, embed_dim
+        self.input_norm = nn.BatchNorm2d(1)
+        layers: list[nn.Module] = [_conv_block(1, channels[0], stride=2)]
+        for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
+            layers += [nn.MaxPool2d(2, ceil_mode=True), _conv_block(c_in, c_out)]
+            layers += [_conv_block(c_out, c_out)]
+        self.features = nn.Sequential(*layers)
+        freq = math.ceil(n_mels / 2)
+        for _ in channels[1:]:
+            freq = math.ceil(freq / 2)
+        self.freq_proj = nn.Linear(channels[-1] * freq, width)
+        self.head = nn.Sequential(nn.GELU(), nn.Linear(2 * width, embed_dim))
+
+    def forward(self, mel: torch.Tensor) -> torch.Tensor:
+        """``mel [B, 1, n_mels, T]`` (log-mel) -> ``[B, embed_dim]``, unit L2 norm."""
+        if mel.ndim != 4 or mel.shape[1] != 1 or mel.shape[2] != self.n_mels:
+            raise ValueError(f"expected log-mel [B, 1, {self.n_mels}, T], got {tuple(mel.shape)}")
+        x = self.features(self.input_norm(mel))  # [B, C, F', T']
+        b, c, f, t = x.shape
+        x = self.freq_proj(x.permute(0, 3, 1, 2).reshape(b, t, c * f))  # [B, T', width]
+        x = torch.cat([x.mean(dim=1), x.amax(dim=1)], dim=-1)  # [B, 2 * width]
+        return F.normalize(self.head(x), dim=-1)
+
+
+def window_starts(frames: int, window: int, hop: int) -> list[int]:
+    """Start frames of windows covering ``frames`` (the last one flush with the end)."""
+    if frames <= window:
+        return [0]
+    starts = list(range(0, frames - window + 1, hop))
+    if starts[-1] != frames - window:
+        starts.append(frames - window)
+    return starts
+
+
+class StyleModel(nn.Module):
+    """Audio encoder + text projection + temperature: the trained part of the style space.
+
+    Args:
+        n_mels, channels, width, embed_dim: :class:`AudioEncoder` arguments.
+        window_frames: frames per embedding window (256 ≈ 3 s at hop 256, 22.05 kHz).
+        text_encoder: spec of the frozen text encoder the projection belongs to.
+        style_space_id: name of the space (vectors of different ids are not comparable).
+        temperature: initial softmax temperature (``logit_scale = log(1/temperature)``).
+    """
+
+    def __init__(
+        self,
+        *,
+        n_mels: int = 80,
+        channels: Sequence[int] = (32, 64, 128, 256),
+        width: int = 512,
+        embed_dim: int = 384,
+        window_frames: int = 256,
+        text_encoder: str = "minilm",
+        style_space_id: str = "mmgan-style-minilm-v1",
+        temperature: float = 0.07,
+    ) -> None:
+        super().__init__()
+        self.config: dict[str, Any] = {
+            "n_mels": int(n_mels),
+            "channels": [int(c) for c in channels],
+            "width": int(width),
+            "embed_dim": int(embed_dim),
+            "window_frames": int(window_frames),
+            "text_encoder": str(text_encoder),
+            "style_space_id": str(style_space_id),
+            "temperature": float(temperature),
+        }
+        self.audio_encoder = AudioEncoder(
+            n_mels=n_mels, channels=channels, width=width, embed_dim=embed_dim
+        )
+        self.text_projection = nn.Linear(embed_dim, embed_dim)
+        with torch.no_grad():
+            self.text_projection.weight.copy_(torch.eye(embed_dim))
+            self.text_projection.bias.zero_()
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
+        self.mel_params = MelParams(n_mels=n_mels)
+        self.window_frames = int(window_frames)
+
+    # ------------------------------------------------------------------ embedding
+
+    def scale(self) -> torch.Tensor:
+        """``exp(logit_scale)`` clamped to at most 100 (CLIP's bound)."""
+        return self.logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
+
+    def project_text(self, text: torch.Tensor) -> torch.Tensor:
+        """Frozen text-encoder vectors ``[B, embed_dim]`` -> style vectors ``[B, embed_dim]``."""
+        return F.normalize(self.text_projection(text), dim=-1)
+
+    def embed_mel(self, mel: torch.Tensor) -> torch.Tensor:
+        """Log-mel crops ``[B, 1, n_mels, T]`` -> ``[B, embed_dim]`` (normalised)."""
+        return self.audio_encoder(mel)
+
+    @torch.no_grad()
+    def embed_clip_mel(
+        self, mel: np.ndarray | torch.Tensor, hop: int | None = None
+    ) -> torch.Tensor:
+        """A whole clip's log-mel ``[n_mels, frames]`` -> ``[embed_dim]``: the normalised mean
+        of window embeddings (windows of ``window_frames``, hop ``window_frames // 2``)."""
+        mel = torch.as_tensor(np.asarray(mel, dtype=np.float32))
+        w = self.window_frames
+        if mel.shape[1] < w:
+            mel = F.pad(mel, (0, w - mel.shape[1]), value=LOG_PAD)
+        starts = window_starts(mel.shape[1], w, hop or max(1, w // 2))
+        device = next(self.parameters()).device
+        crops = torch.stack([mel[:, s : s + w] for s in starts])[:, None].to(device)
+        return F.normalize(self.embed_mel(crops).mean(dim=0), dim=-1)
+
+    @torch.no_grad()
+    def embed_waveform(self, wave: np.ndarray, sr: int) -> torch.Tensor:
+        """Audio ``[T]`` or ``[C, T]`` at any rate and length -> ``[1, embed_dim]``.
+
+        Raises:
+            AudioError: empty, NaN/inf, or silent audio.
+        """
+        x = np.asarray(wave, dtype=np.float32)
+        if x.ndim not in (1, 2):
+            raise AudioError(f"expected audio of shape [T] or [C, T], got {x.shape}")
+        if x.size == 0 or x.shape[-1] == 0:
+            raise AudioError("audio has no samples; pass at least a few milliseconds")
+        if not np.all(np.isfinite(x)):
+            raise AudioError("audio contains NaN or infinite samples; clean or replace it")
+        x = to_mono(x)
+        if float(np.max(np.abs(x))) <= 1e-6:
+            raise AudioError("audio is silent (peak below 1e-6); a style needs audible sound")
+        if int(sr) != self.mel_params.sr:
+            x = resample(x, int(sr), self.mel_params.sr)
+        was_training = self.training
+        self.eval()
+        try:
+            emb = self.embed_clip_mel(log_mel(x, self.mel_params.sr, self.mel_params))
+        finally:
+            self.train(was_training)
+        return emb[None].cpu()
+
+    # ------------------------------------------------------------------ save / load
+
+    def save_pretrained(self, directory: str | Path, dtype: torch.dtype = torch.float32) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` (``dtype``) into ``directory``."""
+        from safetensors.torch import save_file
+
+        import mmgan
+
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        state = {
+            k: (v.to(dtype) if v.is_floating_point() else v).detach().cpu().contiguous()
+            for k, v in self.state_dict().items()
+        }
+        with atomic_path(directory / WEIGHTS_NAME) as tmp:
+            save_file(state, str(tmp), metadata={"format": "pt", "mmgan": "StyleModel"})
+        config = {
+            "model_type": "mmgan-style",
+            **self.config,
+            "mmgan_version": mmgan.__version__,
+            "dtype": str(dtype).removeprefix("torch."),
+        }
+        atomic_write_text(directory / CONFIG_NAME, json.dumps(config, indent=2) + "\n")
+        return directory
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> StyleModel:
+        """Load a folder written by :meth:`save_pretrained` (weights cast to float32, eval mode).
+
+        Raises:
+            CheckpointError: missing files, another model type, or weights of other shapes.
+        """
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        directory = Path(directory)
+        cfg_file, weights = directory / CONFIG_NAME, directory / WEIGHTS_NAME
+        if not cfg_file.is_file() or not weights.is_file():
+            raise CheckpointError(
+                f"{directory} is not a style model folder: it needs {CONFIG_NAME} and "
+                f"{WEIGHTS_NAME} (write one with StyleModel.save_pretrained or "
+                "`mmgan train style`)"
+            )
+        try:
+            config = json.loads(cfg_file.read_text())
+        except json.JSONDecodeError as err:
+            raise CheckpointError(f"{cfg_file}: not valid JSON ({err})") from err
+        if config.get("model_type") != "mmgan-style":
+            raise CheckpointError(
+                f"{cfg_file}: model_type is {config.get('model_type')!r}, expected "
+                "'mmgan-style'; this folder holds another kind of model"
+            )
+        kwargs = {k: config[k] for k in cls._arg_names() if k in config}
+        model = cls(**kwargs)
+        try:
+            state = load_file(str(weights))
+        except (SafetensorError, OSError) as err:
+            raise CheckpointError(f"{weights}: unreadable safetensors file ({err})") from err
+        model.load_checked(state, where=str(weights))
+        return model.to(device).eval()
+
+    def load_checked(self, state: dict[str, torch.Tensor], where: str = "state dict") -> None:
+        """``load_state_dict`` with one clear error listing missing, extra and misshapen keys."""
+        own = self.state_dict()
+        missing = sorted(set(own) - set(state))
+        extra = sorted(set(state) - set(own))
+        shapes = [
+            f"{k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
+            for k in own
+            if k in state and state[k].shape != own[k].shape
+        ]
+        if missing or extra or shapes:
+            parts = [
+                f"missing {missing[:5]}" if missing else "",
+                f"unexpected {extra[:5]}" if extra else "",
+                f"shape mismatch {shapes[:5]}" if shapes else "",
+            ]
+            raise CheckpointError(
+                f"{where} does not fit this StyleModel ({'; '.join(p for p in parts if p)}); "
+                "was it saved by another model or with other constructor arguments?"
+            )
+        self.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
+        )
+
+    @staticmethod
+    def _arg_names() -> tuple[str, ...]:
+        import inspect
+
+        return tuple(inspect.signature(StyleModel.__init__).parameters)[1:]
+
+    def num_parameters(self, audio_only: bool = False) -> int:
+        """Trainable parameter count (of the audio encoder alone with ``audio_only``)."""
+        module = self.audio_encoder if audio_only else self
+        return sum(p.numel() for p in module.parameters())

@@ -1,0 +1,1 @@
+"""Training loops: the contrastive style space (``contrastive``) and checkpoint helpers."""

