@@ -72,10 +72,6 @@ class StyleTrainConfig:
     ckpt_every: int = 250
     captions_per_clip: int = 8
     export_dtype: str = "float32"
-    # 0: uniformly random batches. G > 0: every other batch holds clips of only G genres,
-    # so most negatives share the positive's genre and the model must hear key, tempo,
-    # mood and instruments, not just the genre (what caption retrieval asks for).
-    genres_per_batch: int = 0
 
 
 def build_model(cfg: StyleModelConfig) -> StyleModel:
@@ -342,10 +338,8 @@ class StyleTrainer:
                 n, generator=torch.Generator().manual_seed(self.cfg.seed * 1000 + epoch)
             )
             self.train_set.set_epoch(epoch)
-            chunks = [perm[i * b : (i + 1) * b].tolist() for i in range(per_epoch)]
-            if self.cfg.genres_per_batch > 0:
-                chunks = self._genre_grouped(chunks, epoch)
-            chunks = chunks[first:][: self.cfg.steps - step]
+            chunks = [perm[i * b : (i + 1) * b].tolist() for i in range(first, per_epoch)]
+            chunks = chunks[: self.cfg.steps - step]
             loader = DataLoader(
                 self.train_set,
                 batch_sampler=chunks,
@@ -355,25 +349,6 @@ class StyleTrainer:
             for idx, batch in zip(chunks, loader, strict=True):
                 yield step, idx, batch
                 step += 1
-
-    def _genre_grouped(self, chunks: list[list[int]], epoch: int) -> list[list[int]]:
-        """Replace every other random batch by one drawn from ``genres_per_batch`` genres."""
-        rng = np.random.default_rng((self.cfg.seed, 11, epoch))
-        by_genre: dict[int, list[int]] = {}
-        for i, item in enumerate(self.train_set.items):
-            by_genre.setdefault(item.genre_idx, []).append(i)
-        genres = sorted(by_genre)
-        g = min(self.cfg.genres_per_batch, len(genres))
-        out = []
-        for j, chunk in enumerate(chunks):
-            if j % 2 == 0:
-                out.append(chunk)
-                continue
-            picked = rng.choice(genres, size=g, replace=False)
-            pool = np.concatenate([by_genre[int(k)] for k in picked])
-            size = min(len(chunk), len(pool))
-            out.append([int(i) for i in rng.choice(pool, size=size, replace=False)])
-        return out
 
     def train_step(self, step: int, idx: list[int], batch: dict[str, Any]) -> dict[str, float]:
         """One optimiser step on a batch; returns namespaced scalars."""
