@@ -118,6 +118,8 @@ class StyleModel(nn.Module):
         text_encoder: spec of the frozen text encoder the projection belongs to.
         style_space_id: name of the space (vectors of different ids are not comparable).
         temperature: initial softmax temperature (``logit_scale = log(1/temperature)``).
+        text_hidden: 0 = the text projection is one linear map; ``H > 0`` adds a residual
+            MLP ``D -> H -> D`` (zero-initialised, so training starts from the linear map).
     """
 
     def __init__(
@@ -131,6 +133,7 @@ class StyleModel(nn.Module):
         text_encoder: str = "minilm",
         style_space_id: str = "mmgan-style-minilm-v1",
         temperature: float = 0.07,
+        text_hidden: int = 0,
     ) -> None:
         super().__init__()
         self.config: dict[str, Any] = {
@@ -142,6 +145,7 @@ class StyleModel(nn.Module):
             "text_encoder": str(text_encoder),
             "style_space_id": str(style_space_id),
             "temperature": float(temperature),
+            "text_hidden": int(text_hidden),
         }
         self.audio_encoder = AudioEncoder(
             n_mels=n_mels, channels=channels, width=width, embed_dim=embed_dim
@@ -150,6 +154,14 @@ class StyleModel(nn.Module):
         with torch.no_grad():
             self.text_projection.weight.copy_(torch.eye(embed_dim))
             self.text_projection.bias.zero_()
+        self.text_mlp: nn.Module | None = None
+        if text_hidden > 0:
+            self.text_mlp = nn.Sequential(
+                nn.Linear(embed_dim, text_hidden), nn.GELU(), nn.Linear(text_hidden, embed_dim)
+            )
+            with torch.no_grad():
+                self.text_mlp[2].weight.zero_()
+                self.text_mlp[2].bias.zero_()
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
         self.mel_params = MelParams(n_mels=n_mels)
         self.window_frames = int(window_frames)
@@ -162,7 +174,10 @@ class StyleModel(nn.Module):
 
     def project_text(self, text: torch.Tensor) -> torch.Tensor:
         """Frozen text-encoder vectors ``[B, embed_dim]`` -> style vectors ``[B, embed_dim]``."""
-        return F.normalize(self.text_projection(text), dim=-1)
+        out = self.text_projection(text)
+        if self.text_mlp is not None:
+            out = out + self.text_mlp(text)
+        return F.normalize(out, dim=-1)
 
     def embed_mel(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel crops ``[B, 1, n_mels, T]`` -> ``[B, embed_dim]`` (normalised)."""

@@ -52,6 +52,7 @@ class StyleModelConfig:
     window_frames: int = 256
     text_encoder: str = "minilm"
     temperature: float = 0.07
+    text_hidden: int = 0
 
 
 @dataclass

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import pytest
 import torch
+from _fakes import fake_encoder
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -14,14 +13,7 @@ from mmgan.style.algebra import MAX_CHARS, MAX_TERMS, Expression, Term, evaluate
 D = 32
 
 
-def fake_encode(texts: list[str]) -> torch.Tensor:
-    """Deterministic encoder: each text hashes to a fixed random unit vector ``[B, D]``."""
-    rows = []
-    for t in texts:
-        seed = int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "little")
-        rows.append(torch.randn(D, generator=torch.Generator().manual_seed(seed)))
-    out = torch.stack(rows)
-    return out / out.norm(dim=1, keepdim=True)
+fake_encode = fake_encoder(D)
 
 
 def terms(expr: Expression) -> list[tuple[float, str]]:

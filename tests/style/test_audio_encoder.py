@@ -121,3 +121,20 @@ def test_fp16_export_loads_as_float32(tmp_path):
     wave = _tone(3.0, 22050)
     a, b = model.embed_waveform(wave, 22050), loaded.embed_waveform(wave, 22050)
     assert (a @ b.T).item() > 0.999
+
+
+def test_residual_text_mlp_starts_linear_and_round_trips(tmp_path):
+    torch.manual_seed(2)
+    model = StyleModel(**TINY, text_hidden=64)
+    t = torch.nn.functional.normalize(torch.randn(4, 384), dim=-1)
+    assert torch.allclose(model.project_text(t), t, atol=1e-6)  # zero-initialised residual
+    with torch.no_grad():
+        model.text_mlp[2].weight.normal_(0, 0.05)
+    moved = model.project_text(t)
+    assert not torch.allclose(moved, t, atol=1e-3)
+    model.eval().save_pretrained(tmp_path / "m")
+    loaded = StyleModel.from_pretrained(tmp_path / "m")
+    assert loaded.config["text_hidden"] == 64
+    assert torch.equal(loaded.project_text(t), moved)
+    linear = StyleModel.from_pretrained(tmp_path / "m").state_dict()
+    assert any(k.startswith("text_mlp") for k in linear)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 import pytest
 import torch
+from _fakes import fake_encoder
 
 from mmgan.data.tags import vocabulary
 from mmgan.style.algebra import evaluate
@@ -24,14 +24,7 @@ from mmgan.style.descriptors import (
 D = 16
 
 
-def fake_encode(texts: list[str]) -> torch.Tensor:
-    """Deterministic encoder: each text hashes to a fixed random unit vector ``[B, D]``."""
-    rows = []
-    for t in texts:
-        seed = int.from_bytes(hashlib.sha256(t.encode()).digest()[:8], "little")
-        rows.append(torch.randn(D, generator=torch.Generator().manual_seed(seed)))
-    out = torch.stack(rows)
-    return out / out.norm(dim=1, keepdim=True)
+fake_encode = fake_encoder(D)
 
 
 def axis_bank() -> DescriptorBank:
