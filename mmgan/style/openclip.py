@@ -130,7 +130,7 @@ def _resolve_open_clip(open_clip: Any, rest: str) -> tuple[str, dict[str, Any]]:
     if rest.startswith("hf-hub:"):
         repo = rest[len("hf-hub:") :]
         return _open_clip_dir(_hf_snapshot(repo, rest), rest), {}
-    if _looks_like_path(rest) and not Path(rest).expanduser().exists() and ":" not in rest:
+    if looks_like_path(rest) and not Path(rest).expanduser().exists() and ":" not in rest:
         raise FileNotFoundError(
             f"no open_clip folder at {rest!r}; it should hold open_clip_config.json and "
             f"open_clip_model.safetensors, e.g. from `huggingface-cli download "
@@ -226,7 +226,7 @@ def _hf_snapshot(repo: str, spec: str) -> Path:
         raise FileNotFoundError(f"{spec!r} is neither a local folder nor a valid HF id") from err
 
 
-def _looks_like_path(source: str) -> bool:
+def looks_like_path(source: str) -> bool:
     """True for strings that cannot be a Hugging Face ``org/name`` id."""
     return (
         Path(source).is_absolute()

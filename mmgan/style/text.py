@@ -29,7 +29,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from mmgan.style.openclip import OpenClip, _looks_like_path, load_open_clip
+from mmgan.style.openclip import OpenClip, load_open_clip, looks_like_path
 
 __all__ = [
     "TextEncoder",
@@ -243,7 +243,7 @@ def _local_or_cached(source: str) -> str:
         if not path.is_dir():
             raise FileNotFoundError(f"{source!r} is a file; give the checkpoint's folder")
         return str(path.resolve())
-    if _looks_like_path(source):
+    if looks_like_path(source):
         raise FileNotFoundError(_clap_missing(source, FileNotFoundError(f"no folder {source}")))
     return source
 
