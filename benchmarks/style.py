@@ -38,7 +38,9 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(args.threads)
 
     model = StyleModel.from_pretrained(args.model)
-    dataset = MelDataset.from_folder(args.data, args.split, segment_frames=None, random_crop=False)
+    dataset = MelDataset.from_folder(
+        args.data, args.split, segment_frames=None, random_crop=False, params=model.mel_params
+    )
     text_fn = load_text_fn(model.config["text_encoder"])
     cache: dict = {}
     t0 = time.perf_counter()

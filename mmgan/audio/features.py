@@ -5,6 +5,12 @@ hop 256 (11.6 ms, 86.1 frames/s), 80 mel bands from 0 Hz to 11 025 Hz (Slaney
 mel scale and normalisation, as librosa and most vocoders use), magnitude
 spectrogram (power 1), ``log(clamp(mel, 1e-5))`` — the HiFi-GAN/Vocos convention,
 so a later GAN vocoder can consume these features directly.
+
+``MelParams(chroma=True)`` appends 12 log-chroma rows (C, C#, ..., B; librosa
+``chroma_stft`` with a 4096-point window, same hop and frame count, each frame scaled
+to max 1, ``log(max(chroma, 1e-3))``) under the mel rows: ``[n_mels + 12, frames]``.
+An 80-band mel cannot resolve semitones below ~2 kHz, so pitch class (the key of a
+clip) needs these rows; ``params.n_rows`` gives the total.
 """
 
 from __future__ import annotations
@@ -14,6 +20,9 @@ from dataclasses import dataclass
 import numpy as np
 
 LOG_FLOOR = 1e-5
+CHROMA_FLOOR = 1e-3
+CHROMA_BINS = 12
+CHROMA_N_FFT = 4096
 
 
 @dataclass(frozen=True)
@@ -24,6 +33,12 @@ class MelParams:
     n_mels: int = 80
     fmin: float = 0.0
     fmax: float | None = None  # None = sr / 2
+    chroma: bool = False  # append 12 log-chroma rows (see module docstring)
+
+    @property
+    def n_rows(self) -> int:
+        """Rows of a feature frame: ``n_mels`` (+ 12 with ``chroma``)."""
+        return self.n_mels + (CHROMA_BINS if self.chroma else 0)
 
     @property
     def frames_per_second(self) -> float:
@@ -61,8 +76,25 @@ def mel_spectrogram(audio: np.ndarray, sr: int, params: MelParams = DEFAULT_MEL)
 
 
 def log_mel(audio: np.ndarray, sr: int, params: MelParams = DEFAULT_MEL) -> np.ndarray:
-    """``log(max(mel, 1e-5))`` ``[n_mels, frames]``; silence sits at ``log(1e-5) ≈ -11.5``."""
-    return np.log(np.maximum(mel_spectrogram(audio, sr, params), LOG_FLOOR)).astype(np.float32)
+    """``log(max(mel, 1e-5))`` ``[n_mels, frames]``; silence sits at ``log(1e-5) ≈ -11.5``.
+
+    With ``params.chroma``: ``[n_mels + 12, frames]``, log-chroma rows last.
+    """
+    out = np.log(np.maximum(mel_spectrogram(audio, sr, params), LOG_FLOOR)).astype(np.float32)
+    if params.chroma:
+        out = np.concatenate([out, log_chroma(audio, sr, params)[:, : out.shape[1]]])
+    return out
+
+
+def log_chroma(audio: np.ndarray, sr: int, params: MelParams = DEFAULT_MEL) -> np.ndarray:
+    """``log(max(chroma, 1e-3))`` ``[12, frames]`` on the mel's frame grid (C first)."""
+    import librosa
+
+    x = np.asarray(audio, dtype=np.float32)
+    chroma = librosa.feature.chroma_stft(
+        y=x, sr=sr, n_fft=CHROMA_N_FFT, hop_length=params.hop_length, center=True, tuning=0.0
+    )
+    return np.log(np.maximum(chroma, CHROMA_FLOOR)).astype(np.float32)
 
 
 def griffin_lim(

@@ -59,7 +59,10 @@ class PrecomputeReport:
 
 def mel_cache_dir(root: str | Path, params: MelParams = DEFAULT_MEL) -> Path:
     """``<root>/.cache/mel-<10-hex hash of params and cache format>``."""
-    blob = json.dumps({"v": CACHE_VERSION, **asdict(params)}, sort_keys=True)
+    fields = asdict(params)
+    if not fields.get("chroma"):  # keep the folders of caches made before chroma existed
+        fields.pop("chroma", None)
+    blob = json.dumps({"v": CACHE_VERSION, **fields}, sort_keys=True)
     return Path(root) / ".cache" / f"mel-{hashlib.sha1(blob.encode()).hexdigest()[:10]}"
 
 
@@ -175,7 +178,7 @@ class MelCache:
             mel = np.load(entry, mmap_mode="r", allow_pickle=False)
             ok = (
                 mel.ndim == 2
-                and mel.shape[0] == self.params.n_mels
+                and mel.shape[0] == self.params.n_rows
                 and mel.shape[1] > 0
                 and np.isfinite(mel).all()
             )

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mmgan.audio.features import LOG_FLOOR, MelParams, log_mel
+from mmgan.audio.features import CHROMA_BINS, CHROMA_FLOOR, LOG_FLOOR, MelParams, log_mel
 from mmgan.audio.io import AudioError, resample, to_mono
 from mmgan.utils import atomic_path, atomic_write_text
 
@@ -60,7 +60,18 @@ class AudioEncoder(nn.Module):
         conv3x3 stride 2, 1 -> c0             # [B, c0, 40, 128]
         per next c: maxpool 2, conv3x3 (x2)   # [B, 256, 5, 16] after three stages
         flatten frequency, linear -> width    # [B, 16, width]   (keeps pitch position)
-        mean + max over time, linear          # [B, embed_dim]
+        mean + max over time                  # [B, 2 * width]
+        (+ chroma branch, + rhythm branch)    # [B, 2 * width (+ 2 * width // 2) (+ width // 2)]
+        linear                                # [B, embed_dim]
+
+    Optional branches for what an 80-band mel CNN on 3 s hears poorly:
+
+    - ``chroma=True``: the input carries 12 log-chroma rows under the mel rows
+      (``[B, 1, n_mels + 12, T]``, see :mod:`mmgan.audio.features`); two 1-D convs over
+      time, mean + max pooled -> the key / harmony of the clip.
+    - ``rhythm=True``: an onset envelope (positive log-mel flux, mean over bands), its
+      normalised autocorrelation at lags 1..``rhythm_lags`` frames (a tempogram summary;
+      128 lags ≈ 1.5 s ≈ 40 BPM at hop 256) -> MLP -> tempo and groove.
     """
 
     def __init__(
@@ -70,12 +81,17 @@ class AudioEncoder(nn.Module):
         channels: Sequence[int] = (32, 64, 128, 256),
         width: int = 512,
         embed_dim: int = 384,
+        chroma: bool = False,
+        rhythm: bool = False,
+        rhythm_lags: int = 128,
     ) -> None:
         super().__init__()
         channels = tuple(int(c) for c in channels)
         if len(channels) < 2:
             raise ValueError(f"channels needs at least two stages, got {channels}")
         self.n_mels, self.channels, self.width, self.embed_dim = n_mels, channels, width, embed_dim
+        self.chroma, self.rhythm, self.rhythm_lags = bool(chroma), bool(rhythm), int(rhythm_lags)
+        self.n_rows = n_mels + (CHROMA_BINS if chroma else 0)
         self.input_norm = nn.BatchNorm2d(1)
         layers: list[nn.Module] = [_conv_block(1, channels[0], stride=2)]
         for c_in, c_out in zip(channels[:-1], channels[1:], strict=True):
@@ -86,17 +102,61 @@ class AudioEncoder(nn.Module):
         for _ in channels[1:]:
             freq = math.ceil(freq / 2)
         self.freq_proj = nn.Linear(channels[-1] * freq, width)
-        self.head = nn.Sequential(nn.GELU(), nn.Linear(2 * width, embed_dim))
+        pooled = 2 * width
+        half = max(16, width // 2)
+        if self.chroma:
+            self.chroma_net = nn.Sequential(  # [B, 12, T] -> [B, half, T / 2]
+                nn.BatchNorm1d(CHROMA_BINS),
+                nn.Conv1d(CHROMA_BINS, half, 9, padding=4),
+                nn.GELU(),
+                nn.Conv1d(half, half, 9, stride=2, padding=4),
+                nn.GELU(),
+            )
+            pooled += 2 * half
+        if self.rhythm:
+            self.rhythm_net = nn.Sequential(  # [B, lags] -> [B, half]
+                nn.Linear(self.rhythm_lags, half), nn.GELU(), nn.Linear(half, half), nn.GELU()
+            )
+            pooled += half
+        self.head = nn.Sequential(nn.GELU(), nn.Linear(pooled, embed_dim))
 
     def forward(self, mel: torch.Tensor) -> torch.Tensor:
-        """``mel [B, 1, n_mels, T]`` (log-mel) -> ``[B, embed_dim]``, unit L2 norm."""
-        if mel.ndim != 4 or mel.shape[1] != 1 or mel.shape[2] != self.n_mels:
-            raise ValueError(f"expected log-mel [B, 1, {self.n_mels}, T], got {tuple(mel.shape)}")
-        x = self.features(self.input_norm(mel))  # [B, C, F', T']
+        """``mel [B, 1, n_rows, T]`` (log-mel, + log-chroma rows) -> ``[B, embed_dim]``, unit norm."""
+        if mel.ndim != 4 or mel.shape[1] != 1 or mel.shape[2] != self.n_rows:
+            what = f"{self.n_mels} mel" + (f" + {CHROMA_BINS} chroma" if self.chroma else "")
+            raise ValueError(
+                f"expected [B, 1, {self.n_rows}, T] ({what} rows), got {tuple(mel.shape)}"
+            )
+        spec = mel[:, :, : self.n_mels]
+        x = self.features(self.input_norm(spec))  # [B, C, F', T']
         b, c, f, t = x.shape
         x = self.freq_proj(x.permute(0, 3, 1, 2).reshape(b, t, c * f))  # [B, T', width]
-        x = torch.cat([x.mean(dim=1), x.amax(dim=1)], dim=-1)  # [B, 2 * width]
-        return F.normalize(self.head(x), dim=-1)
+        parts = [x.mean(dim=1), x.amax(dim=1)]  # 2 x [B, width]
+        if self.chroma:
+            chroma = mel[:, 0, self.n_mels :].clamp(min=math.log(CHROMA_FLOOR))  # [B, 12, T]
+            h = self.chroma_net(chroma)  # [B, half, T / 2]
+            parts += [h.mean(dim=2), h.amax(dim=2)]
+        if self.rhythm:
+            parts.append(self.rhythm_net(onset_autocorrelation(spec[:, 0], self.rhythm_lags)))
+        return F.normalize(self.head(torch.cat(parts, dim=-1)), dim=-1)
+
+
+def onset_autocorrelation(logmel: torch.Tensor, lags: int) -> torch.Tensor:
+    """Tempogram summary: ``logmel [B, F, T]`` -> ``[B, lags]``.
+
+    Onset envelope = mean over bands of the positive frame-to-frame log-mel increase,
+    mean removed; its autocorrelation at lags ``1..lags`` divided by lag 0 (so in
+    [-1, 1]); lags past the crop length are 0.
+    """
+    env = F.relu(logmel[:, :, 1:] - logmel[:, :, :-1]).mean(dim=1)  # [B, T - 1]
+    env = env - env.mean(dim=1, keepdim=True)
+    n = env.shape[1]
+    size = 1 << (2 * n - 1).bit_length()
+    spec = torch.fft.rfft(env, n=size)
+    ac = torch.fft.irfft(spec * spec.conj(), n=size)[:, : lags + 1]  # [B, lags + 1]
+    if ac.shape[1] < lags + 1:
+        ac = F.pad(ac, (0, lags + 1 - ac.shape[1]))
+    return ac[:, 1:] / ac[:, :1].clamp(min=1e-6)
 
 
 def window_starts(frames: int, window: int, hop: int) -> list[int]:
@@ -120,6 +180,8 @@ class StyleModel(nn.Module):
         temperature: initial softmax temperature (``logit_scale = log(1/temperature)``).
         text_hidden: 0 = the text projection is one linear map; ``H > 0`` adds a residual
             MLP ``D -> H -> D`` (zero-initialised, so training starts from the linear map).
+        chroma, rhythm: the :class:`AudioEncoder` branches (chroma also makes the model's
+            ``mel_params`` append log-chroma rows to its features).
     """
 
     def __init__(
@@ -134,6 +196,8 @@ class StyleModel(nn.Module):
         style_space_id: str = "mmgan-style-minilm-v1",
         temperature: float = 0.07,
         text_hidden: int = 0,
+        chroma: bool = False,
+        rhythm: bool = False,
     ) -> None:
         super().__init__()
         self.config: dict[str, Any] = {
@@ -146,9 +210,16 @@ class StyleModel(nn.Module):
             "style_space_id": str(style_space_id),
             "temperature": float(temperature),
             "text_hidden": int(text_hidden),
+            "chroma": bool(chroma),
+            "rhythm": bool(rhythm),
         }
         self.audio_encoder = AudioEncoder(
-            n_mels=n_mels, channels=channels, width=width, embed_dim=embed_dim
+            n_mels=n_mels,
+            channels=channels,
+            width=width,
+            embed_dim=embed_dim,
+            chroma=chroma,
+            rhythm=rhythm,
         )
         self.text_projection = nn.Linear(embed_dim, embed_dim)
         with torch.no_grad():
@@ -163,7 +234,7 @@ class StyleModel(nn.Module):
                 self.text_mlp[2].weight.zero_()
                 self.text_mlp[2].bias.zero_()
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
-        self.mel_params = MelParams(n_mels=n_mels)
+        self.mel_params = MelParams(n_mels=n_mels, chroma=bool(chroma))
         self.window_frames = int(window_frames)
 
     # ------------------------------------------------------------------ embedding
@@ -187,7 +258,7 @@ class StyleModel(nn.Module):
     def embed_clip_mel(
         self, mel: np.ndarray | torch.Tensor, hop: int | None = None
     ) -> torch.Tensor:
-        """A whole clip's log-mel ``[n_mels, frames]`` -> ``[embed_dim]``: the normalised mean
+        """A whole clip's features ``[n_rows, frames]`` -> ``[embed_dim]``: the normalised mean
         of window embeddings (windows of ``window_frames``, hop ``window_frames // 2``)."""
         mel = torch.as_tensor(np.asarray(mel, dtype=np.float32))
         w = self.window_frames

@@ -32,14 +32,17 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import DataLoader, default_collate
 
+from mmgan.audio.features import MelParams
 from mmgan.config import save_config, to_dict
 from mmgan.data.corpus import read_metadata
 from mmgan.data.dataset import MelDataset
+from mmgan.data.theory import NOTE_NAMES
 from mmgan.style.audio_encoder import StyleModel
 from mmgan.training.checkpoint import STATE_NAME, load_state, save_state
 from mmgan.utils import atomic_write_text
 
 TextFn = Callable[[list[str]], torch.Tensor]
+KEYS = tuple(f"{t} {m}" for m in ("major", "minor") for t in NOTE_NAMES)
 
 
 @dataclass
@@ -53,6 +56,8 @@ class StyleModelConfig:
     text_encoder: str = "minilm"
     temperature: float = 0.07
     text_hidden: int = 0
+    chroma: bool = False
+    rhythm: bool = False
 
 
 @dataclass
@@ -73,6 +78,8 @@ class StyleTrainConfig:
     ckpt_every: int = 250
     captions_per_clip: int = 8
     export_dtype: str = "float32"
+    aux_tags: float = 0.0
+    aux_key: float = 0.0
 
 
 def build_model(cfg: StyleModelConfig) -> StyleModel:
@@ -257,8 +264,9 @@ class StyleTrainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self.text_fn = text_fn or load_text_fn(cfg.model.text_encoder)
         seg = cfg.model.window_frames
+        self.mel_params = MelParams(chroma=cfg.model.chroma)
         self.train_set = MelDataset.from_folder(
-            self.data, "train", segment_frames=seg, seed=cfg.seed
+            self.data, "train", segment_frames=seg, seed=cfg.seed, params=self.mel_params
         )
         self.val_set = self._optional_split("val")
         torch.manual_seed(cfg.seed)
@@ -277,6 +285,12 @@ class StyleTrainer:
         self.step = 0
         self.text_cache: dict = {}
         self.bank = self._caption_bank()  # [N, K + 1, D]
+        self.key_idx = self._key_targets()  # [N] in 0..23, -1 unknown
+        self.aux_head = torch.nn.Linear(
+            cfg.model.embed_dim, len(self.train_set.vocabulary) + len(KEYS)
+        ).to(cfg.device)
+        if cfg.aux_tags > 0 or cfg.aux_key > 0:
+            self.opt.add_param_group({"params": self.aux_head.parameters(), "weight_decay": 0})
         if resume:
             self._resume()
         else:
@@ -286,7 +300,11 @@ class StyleTrainer:
     def _optional_split(self, split: str) -> MelDataset | None:
         try:
             return MelDataset.from_folder(
-                self.data, split, segment_frames=self.cfg.model.window_frames, random_crop=False
+                self.data,
+                split,
+                segment_frames=self.cfg.model.window_frames,
+                random_crop=False,
+                params=self.mel_params,
             )
         except ValueError:
             return None
@@ -308,9 +326,39 @@ class StyleTrainer:
         save_state(cache, {"key": key, "emb": emb, "step": 0})
         return emb
 
+    def _key_targets(self) -> torch.Tensor:
+        rows = {row_id(r): r for r in read_metadata(self.data)}
+        index = {k: i for i, k in enumerate(KEYS)}
+        keys = [str(rows.get(it.id, {}).get("key", "")) for it in self.train_set.items]
+        return torch.tensor([index.get(k, -1) for k in keys])
+
+    def aux_loss(self, audio: torch.Tensor, idx: list[int], batch: dict[str, Any]) -> dict:
+        """Auxiliary supervision of the audio tower from the clips' own tags (training only).
+
+        ``aux_tags``: multi-label BCE over the tag vocabulary; ``aux_key``: 24-way key
+        cross-entropy. A linear head on the audio embedding, not exported with the model.
+        """
+        cfg, out = self.cfg, {}
+        logits = self.aux_head(audio)
+        n_tags = logits.shape[1] - len(KEYS)
+        total = audio.new_zeros(())
+        if cfg.aux_tags > 0:
+            tags = batch["tags"].to(audio.device).float()
+            out["aux_tags"] = F.binary_cross_entropy_with_logits(logits[:, :n_tags], tags)
+            total = total + cfg.aux_tags * out["aux_tags"]
+        if cfg.aux_key > 0:
+            key = self.key_idx[torch.as_tensor(idx)].to(audio.device)
+            if (key >= 0).any():
+                out["aux_key"] = F.cross_entropy(logits[:, n_tags:], key, ignore_index=-1)
+                out["acc/key"] = (logits[:, n_tags:].argmax(1) == key).float().mean().item()
+                total = total + cfg.aux_key * out["aux_key"]
+        return {"total": total, **out}
+
     def _resume(self) -> None:
         state = load_state(self.out / STATE_NAME)
         self.model.load_checked(state["model"], where=str(self.out / STATE_NAME))
+        if "aux_head" in state:
+            self.aux_head.load_state_dict(state["aux_head"])
         self.opt.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
         metrics = self.out / "metrics.jsonl"
@@ -362,11 +410,13 @@ class StyleTrainer:
         audio = self.model.embed_mel(batch["mel"].to(self.cfg.device))
         text = self.model.project_text(text_raw)
         out = info_nce(audio, text, self.model.scale())
+        aux = self.aux_loss(audio, idx, batch)
         self.opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
+        (out["loss"] + aux.pop("total")).backward()
         self.opt.step()
         return {
             **out,
+            **{k: float(torch.as_tensor(v).detach()) for k, v in aux.items()},
             "loss": out["loss"].item(),
             "temp": 1.0 / self.model.scale().item(),
             "lr": self.lr_at(step),
@@ -380,6 +430,7 @@ class StyleTrainer:
         state = {
             "step": self.step,
             "model": self.model.state_dict(),
+            "aux_head": self.aux_head.state_dict(),
             "optimizer": self.opt.state_dict(),
         }
         save_state(self.out / STATE_NAME, state)

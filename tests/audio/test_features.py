@@ -47,3 +47,23 @@ def test_bad_inputs():
         log_mel(bad, SR)
     with pytest.raises(ValueError, match="expected log-mel"):
         griffin_lim(np.zeros((64, 10)), MelParams())
+
+
+def test_chroma_rows_name_the_pitch_class():
+    t = np.arange(2 * SR) / SR
+    a440 = (0.4 * np.sin(2 * np.pi * 440 * t)).astype(np.float32)
+    params = MelParams(chroma=True)
+    feats = log_mel(a440, SR, params)
+    assert params.n_rows == 92 and feats.shape == (92, params.n_frames(len(a440)))
+    assert np.array_equal(feats[:80], log_mel(a440, SR))  # mel rows unchanged
+    chroma = feats[80:].mean(axis=1)
+    assert int(np.argmax(chroma)) == 9  # C=0 ... A=9
+    assert chroma.max() - np.sort(chroma)[-2] > 1.0  # clearly above the next class
+
+
+def test_chroma_changes_the_cache_folder_but_not_the_default_one():
+    from mmgan.data.melcache import mel_cache_dir
+
+    default = mel_cache_dir("root", MelParams())
+    assert mel_cache_dir("root", MelParams(chroma=False)) == default
+    assert mel_cache_dir("root", MelParams(chroma=True)) != default

@@ -138,3 +138,37 @@ def test_residual_text_mlp_starts_linear_and_round_trips(tmp_path):
     assert torch.equal(loaded.project_text(t), moved)
     linear = StyleModel.from_pretrained(tmp_path / "m").state_dict()
     assert any(k.startswith("text_mlp") for k in linear)
+
+
+def test_onset_autocorrelation_finds_the_beat_period():
+    from mmgan.audio.features import log_mel
+    from mmgan.style.audio_encoder import onset_autocorrelation
+
+    sr = 22050
+    t = np.arange(4 * sr) / sr
+    for period in (0.5, 0.35):  # 120 and ~171 BPM
+        clicks = (np.sin(2 * np.pi * 880 * t) * (np.mod(t, period) < 0.05)).astype(np.float32)
+        ac = onset_autocorrelation(torch.tensor(log_mel(clicks, sr))[None], 128)[0]
+        lag = int(ac[15:].argmax()) + 16  # skip the short-lag shoulder of each click
+        assert abs(lag - period * sr / 256) <= 1.5, (period, lag)
+        assert ac.abs().max() <= 1.0 + 1e-5
+
+
+def test_chroma_and_rhythm_branches_round_trip_and_matter(tmp_path):
+    torch.manual_seed(0)
+    model = StyleModel(**TINY, chroma=True, rhythm=True).eval()
+    assert model.mel_params.chroma and model.audio_encoder.n_rows == 92
+    with pytest.raises(ValueError, match="80 mel \\+ 12 chroma"):
+        model.embed_mel(torch.randn(2, 1, 80, 64))
+    x = torch.randn(2, 1, 92, 64)
+    y = x.clone()
+    y[:, :, 80:] = torch.roll(x[:, :, 80:], 3, dims=2)  # same mel, other pitch classes
+    assert not torch.allclose(model.embed_mel(x), model.embed_mel(y), atol=1e-4)
+    model.save_pretrained(tmp_path / "m")
+    loaded = StyleModel.from_pretrained(tmp_path / "m")
+    assert loaded.config["chroma"] and loaded.config["rhythm"]
+    wave = _tone(4.0, 22050)
+    assert torch.equal(model.embed_waveform(wave, 22050), loaded.embed_waveform(wave, 22050))
+    plain = StyleModel(**TINY)
+    with pytest.raises(CheckpointError):
+        plain.load_checked(model.state_dict())

@@ -141,3 +141,21 @@ def test_cli_train_style(corpus, tmp_path):
     assert (out / "model" / "config.json").is_file()
     bad = CliRunner().invoke(app, [*args[:-3], "--set", "stepz=5"])
     assert bad.exit_code == 2 and "unknown config key" in bad.output
+
+
+def test_aux_tag_and_key_losses_train_the_chroma_model(corpus, tmp_path):
+    torch.set_num_threads(2)
+    model = StyleModelConfig(channels=[8, 16], width=32, window_frames=64, chroma=True, rhythm=True)
+    cfg = _cfg(steps=6, model=model, aux_tags=1.0, aux_key=0.5, eval_every=3, ckpt_every=3)
+    trainer = StyleTrainer(cfg, corpus, tmp_path / "run", text_fn=_bag_of_words, progress=False)
+    assert trainer.train_set[0]["mel"].shape == (1, 92, 64)
+    assert (trainer.key_idx >= 0).all()
+    trainer.fit()
+    lines = [json.loads(x) for x in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert all("train/aux_tags" in r and "train/aux_key" in r for r in lines)
+    state = torch.load(tmp_path / "run" / "state.pt", weights_only=True)
+    assert "aux_head.weight" in {f"aux_head.{k}" for k in state["aux_head"]}
+    from mmgan.style.audio_encoder import StyleModel
+
+    exported = StyleModel.from_pretrained(tmp_path / "run" / "model")
+    assert exported.config["chroma"] and not any("aux" in k for k in exported.state_dict())
