@@ -1,4 +1,4 @@
-"""Shared fixtures: a tiny corpus built once per test session."""
+"""Shared fixtures: a tiny corpus built once per test session, a tiny CLAP checkpoint."""
 
 from __future__ import annotations
 
@@ -18,3 +18,57 @@ def tiny_corpus(tmp_path_factory):
     out = tmp_path_factory.mktemp("tiny_corpus")
     build_corpus("tiny", out, seed=0, workers=2, progress=False)
     return out
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2 / RoBERTa byte-level alphabet (every byte -> a printable character)."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]
+    printable += list(range(ord("®"), ord("ÿ") + 1))
+    chars, extra = printable[:], 0
+    for byte in range(256):
+        if byte not in printable:
+            printable.append(byte)
+            chars.append(256 + extra)
+            extra += 1
+    return dict(zip(printable, map(chr, chars), strict=True))
+
+
+@pytest.fixture(scope="session")
+def tiny_clap_dir(tmp_path_factory):
+    """A folder holding a tiny ``ClapModel`` (``save_pretrained``), a byte-level tokenizer and a
+    ``ClapFeatureExtractor`` (16 mel bands, 2 s windows: fits the tiny audio tower)."""
+    import torch
+    from transformers import ClapConfig, ClapFeatureExtractor, ClapModel, RobertaTokenizerFast
+
+    folder = tmp_path_factory.mktemp("tiny_clap")
+    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])}
+    for ch in _bytes_to_unicode().values():
+        vocab.setdefault(ch, len(vocab))
+    tokenizer = RobertaTokenizerFast(vocab=vocab, merges=[], model_max_length=64)
+    config = ClapConfig(
+        text_config={
+            "vocab_size": len(vocab),
+            "hidden_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+            "max_position_embeddings": 66,
+            "projection_dim": 16,
+        },
+        audio_config={
+            "hidden_size": 32,
+            "depths": [1, 1],
+            "num_attention_heads": [2, 2],
+            "patch_embeds_hidden_size": 16,
+            "spec_size": 64,
+            "window_size": 4,
+            "num_mel_bins": 16,
+            "projection_dim": 16,
+        },
+        projection_dim=16,
+    )
+    torch.manual_seed(0)
+    ClapModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    ClapFeatureExtractor(feature_size=16, max_length_s=2).save_pretrained(folder)
+    return folder

