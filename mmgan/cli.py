@@ -115,7 +115,9 @@ def dataset_preview(
     typer.echo(f"wrote {path}")
 
 
-train_app = typer.Typer(help="Train the style space (and later the GAN).", no_args_is_help=True)
+train_app = typer.Typer(
+    help="Train the style space, the evaluation judge (and later the GAN).", no_args_is_help=True
+)
 app.add_typer(train_app, name="train")
 
 
@@ -142,6 +144,80 @@ def train_style(
     except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as err:
         _fail(str(err))
     typer.echo(json.dumps(summary))
+
+
+@train_app.command("judge")
+def train_judge(
+    data: Path = typer.Option(..., "--data", help="corpus folder (audiofolder layout)"),
+    out: Path = typer.Option(..., "--out", help="run folder: state.pt, model/, metrics.jsonl"),
+    config: Path | None = typer.Option(
+        None, "--config", help="YAML delta, e.g. configs/judge-small.yaml"
+    ),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/state.pt"),
+    set_: list[str] | None = typer.Option(None, "--set", help="override key=value (repeatable)"),
+    device: str | None = typer.Option(None, "--device", help="cpu or cuda"),
+    progress: bool = typer.Option(True, help="show a progress bar"),
+) -> None:
+    """Train the independent genre + tag judge used by `mmgan eval` (real clips only)."""
+    from mmgan.config import ConfigError
+    from mmgan.training.judge import train_judge as run
+
+    overrides = list(set_ or []) + ([f"device={device}"] if device else [])
+    try:
+        summary = run(config, data, out, overrides=overrides, resume=resume, progress=progress)
+    except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as err:
+        _fail(str(err))
+    typer.echo(json.dumps(summary))
+
+
+@app.command("eval")
+def eval_(
+    data: Path = typer.Option(..., "--data", help="corpus folder: the real reference clips"),
+    out: Path = typer.Option(Path("report.json"), "--out", help="JSON report to write"),
+    model: str | None = typer.Option(
+        None,
+        "--model",
+        help="model folder or name: real-baseline, copy-train, one-clip, noise "
+        "(default: the shipped generator)",
+    ),
+    html: Path | None = typer.Option(None, "--html", help="also write an HTML report here"),
+    n: int = typer.Option(8, "--n", help="clips generated per genre prompt"),
+    seconds: float = typer.Option(6.0, help="seconds per generated clip"),
+    seed: int = typer.Option(0, help="generation seed (same seed, same report)"),
+    genre: list[str] | None = typer.Option(None, help="only these genres (repeatable)"),
+    fast: bool = typer.Option(False, help="fewer samples and hybrid steps: a quick look"),
+    judge: Path | None = typer.Option(
+        None, "--judge", help="judge folder (default: the shipped mmgan/pretrained/judge)"
+    ),
+) -> None:
+    """Score a generator against the real-vs-real baseline: JSON (+ HTML) report."""
+    from mmgan.eval.report import eval_command
+
+    try:
+        report = eval_command(
+            model=model,
+            data=data,
+            out=out,
+            html=html,
+            n=n,
+            seconds=seconds,
+            seed=seed,
+            genres=genre or None,
+            fast=fast,
+            judge=judge,
+        )
+    except (ValueError, FileNotFoundError, RuntimeError, PermissionError) as err:
+        _fail(str(err))
+    typer.echo(f"wrote {out}" + (f" and {html}" if html else ""))
+    rows = report.get("summary") or []
+    if rows:
+        typer.echo(f"{'metric':<34} {'model':>10} {'real':>10}")
+
+    def fmt(v: object) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else ("-" if v is None else str(v))
+
+    for row in rows:
+        typer.echo(f"{row['metric']:<34} {fmt(row['model']):>10} {fmt(row['real']):>10}")
 
 
 if __name__ == "__main__":
