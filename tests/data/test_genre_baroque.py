@@ -119,3 +119,18 @@ def test_harpsichord_is_plucked_and_damped():
     assert late < 0.3 * early, "the string decays while held"
     short = fn(60, 0.1, 0.8, SR, np.random.default_rng(0))
     assert len(short) < 0.25 * SR, "the damper stops the note soon after release"
+
+
+def test_long_clips_of_the_full_preset_compose():
+    """10-12 s clips (the ``full`` preset) need more chords than one middle sequence holds."""
+    from mmgan.data.composers.baroque import progression
+
+    for seed in range(30):
+        rng = np.random.default_rng(seed)
+        for n in (3, 6, 9, 14):
+            prog = progression(rng, "minor" if seed % 2 else "major", n)
+            assert len(prog) == n and prog[0] == 0 and prog[-2:] == [4, 0]
+    from mmgan.data.clip import make_clip
+
+    clip = make_clip("baroque", 990000, seconds=10.0)
+    assert clip is not None

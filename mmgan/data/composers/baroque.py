@@ -74,7 +74,9 @@ def progression(rng: np.random.Generator, mode: str, n_chords: int) -> list[int]
     """``n_chords`` chord roots (scale degrees): tonic first, then ii/IV–V–I at the end."""
     middle = list(MIDDLES[mode][rng.integers(len(MIDDLES[mode]))])
     pre = 3 if mode == "minor" or rng.random() < 0.5 else 1
-    prog = ([0] + middle[: max(0, n_chords - 4)] + [pre, 4, 0])[-n_chords:]
+    n_middle = max(0, n_chords - 4)  # long clips: repeat the middle sequence (a longer loop)
+    middle = [middle[i % len(middle)] for i in range(n_middle)]
+    prog = ([0] + middle + [pre, 4, 0])[-n_chords:]
     prog[0] = 0
     return prog
 
