@@ -193,7 +193,7 @@ class StyleModel(nn.Module):
         embed_dim: int = 384,
         window_frames: int = 256,
         text_encoder: str = "minilm",
-        style_space_id: str = "mmgan-style-minilm-v1",
+        style_space_id: str = "mmgan-style-minilm-v2",
         temperature: float = 0.07,
         text_hidden: int = 0,
         chroma: bool = False,
