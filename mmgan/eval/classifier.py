@@ -42,8 +42,8 @@ from mmgan.eval.judge_features import (
     judge_features,
     prepare_wave,
 )
-from mmgan.style.audio_encoder import CheckpointError
 from mmgan.utils import atomic_path, atomic_write_text
+from mmgan.weights import CheckpointError, load_checked
 
 __all__ = [
     "GenreJudge",
@@ -359,28 +359,8 @@ class GenreJudge(nn.Module):
         return model.to(device).eval()
 
     def load_checked(self, state: dict[str, torch.Tensor], where: str = "state dict") -> None:
-        """``load_state_dict`` (float16 cast up) with one :class:`CheckpointError` listing
-        missing, unexpected and misshapen keys."""
-        own = self.state_dict()
-        missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
-        shapes = [
-            f"{k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
-            for k in own
-            if k in state and state[k].shape != own[k].shape
-        ]
-        if missing or extra or shapes:
-            parts = [
-                f"missing {missing[:5]}" if missing else "",
-                f"unexpected {extra[:5]}" if extra else "",
-                f"shape mismatch {shapes[:5]}" if shapes else "",
-            ]
-            raise CheckpointError(
-                f"{where} does not fit this GenreJudge ({'; '.join(p for p in parts if p)}); "
-                "was it saved by another model or with other constructor arguments?"
-            )
-        self.load_state_dict(
-            {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-        )
+        """``load_state_dict`` (float16 cast up); :class:`CheckpointError` if it does not fit."""
+        load_checked(self, state, where)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from mmgan.audio.io import resample
-from mmgan.style.audio_encoder import CheckpointError
+from mmgan.weights import CheckpointError
 
 __all__ = ["VGGISH_PCA_URL", "VGGISH_SR", "VGGISH_URL", "VGGish", "vggish_examples"]
 

@@ -30,6 +30,7 @@ from torch import nn
 from mmgan.audio.features import CHROMA_BINS, CHROMA_FLOOR, LOG_FLOOR, MelParams, log_mel
 from mmgan.audio.io import AudioError, resample, to_mono
 from mmgan.utils import atomic_path, atomic_write_text
+from mmgan.weights import CheckpointError, load_checked
 
 __all__ = ["AudioEncoder", "StyleModel", "CheckpointError", "window_starts"]
 
@@ -37,10 +38,6 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 LOG_PAD = math.log(LOG_FLOOR)
 MAX_LOGIT_SCALE = math.log(100.0)
-
-
-class CheckpointError(ValueError):
-    """A model folder is missing, foreign, or does not fit the model it describes."""
 
 
 def _conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
@@ -358,28 +355,8 @@ class StyleModel(nn.Module):
         return model.to(device).eval()
 
     def load_checked(self, state: dict[str, torch.Tensor], where: str = "state dict") -> None:
-        """``load_state_dict`` with one clear error listing missing, extra and misshapen keys."""
-        own = self.state_dict()
-        missing = sorted(set(own) - set(state))
-        extra = sorted(set(state) - set(own))
-        shapes = [
-            f"{k}: {tuple(state[k].shape)} vs {tuple(own[k].shape)}"
-            for k in own
-            if k in state and state[k].shape != own[k].shape
-        ]
-        if missing or extra or shapes:
-            parts = [
-                f"missing {missing[:5]}" if missing else "",
-                f"unexpected {extra[:5]}" if extra else "",
-                f"shape mismatch {shapes[:5]}" if shapes else "",
-            ]
-            raise CheckpointError(
-                f"{where} does not fit this StyleModel ({'; '.join(p for p in parts if p)}); "
-                "was it saved by another model or with other constructor arguments?"
-            )
-        self.load_state_dict(
-            {k: v.float() if v.is_floating_point() else v for k, v in state.items()}
-        )
+        """``load_state_dict`` (float16 cast up); :class:`CheckpointError` if it does not fit."""
+        load_checked(self, state, where)
 
     @staticmethod
     def _arg_names() -> tuple[str, ...]:
