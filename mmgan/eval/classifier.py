@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,8 +41,14 @@ from mmgan.eval.judge_features import (
     judge_features,
     prepare_wave,
 )
-from mmgan.utils import atomic_path, atomic_write_text
-from mmgan.weights import CheckpointError, load_checked
+from mmgan.weights import (
+    CONFIG_NAME,
+    WEIGHTS_NAME,
+    CheckpointError,
+    load_checked,
+    read_model_folder,
+    save_model_folder,
+)
 
 __all__ = [
     "GenreJudge",
@@ -57,8 +62,6 @@ __all__ = [
 ]
 
 KIND = "genre-judge"
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
 PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained" / "judge"
 
 
@@ -300,26 +303,9 @@ class GenreJudge(nn.Module):
     def save_pretrained(self, path: str | Path, dtype: torch.dtype = torch.float32) -> Path:
         """Write ``config.json`` + ``model.safetensors`` (``dtype``; the feature statistics stay
         float32) into the folder ``path``, atomically. Returns the folder."""
-        from safetensors.torch import save_file
-
-        import mmgan
-
-        path = Path(path)
-        path.mkdir(parents=True, exist_ok=True)
-        state = {}
-        for k, v in self.state_dict().items():  # feature statistics stay float32
-            v = v.to(dtype) if v.is_floating_point() and not k.startswith("feature_") else v
-            state[k] = v.detach().cpu().contiguous()
-        with atomic_path(path / WEIGHTS_NAME) as tmp:
-            save_file(state, str(tmp), metadata={"format": "pt", "mmgan": "GenreJudge"})
-        config = {
-            "kind": KIND,
-            **self.config,
-            "mmgan_version": mmgan.__version__,
-            "dtype": str(dtype).removeprefix("torch."),
-        }
-        atomic_write_text(path / CONFIG_NAME, json.dumps(config, indent=2) + "\n")
-        return path
+        return save_model_folder(
+            path, self, {"kind": KIND, **self.config}, dtype=dtype, keep_float32=("feature_",)
+        )
 
     @classmethod
     def from_pretrained(
@@ -331,31 +317,17 @@ class GenreJudge(nn.Module):
         Raises:
             CheckpointError: missing files, another kind of model, or weights of other shapes.
         """
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
         folder = _resolve(path_or_name)
-        cfg_file, weights = folder / CONFIG_NAME, folder / WEIGHTS_NAME
-        try:
-            config = json.loads(cfg_file.read_text())
-        except json.JSONDecodeError as err:
-            raise CheckpointError(f"{cfg_file}: not valid JSON ({err})") from err
-        kind = config.get("kind", config.get("model_type")) if isinstance(config, dict) else None
-        if kind != KIND:
-            raise CheckpointError(
-                f"{cfg_file}: kind is {kind!r}, expected {KIND!r}; this folder holds another "
-                "kind of model (train a judge with `mmgan train judge`)"
-            )
+        hint = "train a judge with `mmgan train judge`"
+        config, state = read_model_folder(folder, kind=KIND, hint=hint)
         names = tuple(inspect.signature(cls.__init__).parameters)[1:]
         try:
             model = cls(**{k: config[k] for k in names if k in config})
         except (TypeError, ValueError) as err:
-            raise CheckpointError(f"{cfg_file}: cannot build a judge from it ({err})") from err
-        try:
-            state = load_file(str(weights))
-        except (SafetensorError, OSError) as err:
-            raise CheckpointError(f"{weights}: unreadable safetensors file ({err})") from err
-        model.load_checked(state, where=str(weights))
+            raise CheckpointError(
+                f"{folder / CONFIG_NAME}: cannot build a judge from it ({err})"
+            ) from err
+        model.load_checked(state, where=str(folder / WEIGHTS_NAME))
         return model.to(device).eval()
 
     def load_checked(self, state: dict[str, torch.Tensor], where: str = "state dict") -> None:

@@ -16,7 +16,6 @@ Example::
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,13 +28,17 @@ from torch import nn
 
 from mmgan.audio.features import CHROMA_BINS, CHROMA_FLOOR, LOG_FLOOR, MelParams, log_mel
 from mmgan.audio.io import AudioError, resample, to_mono
-from mmgan.utils import atomic_path, atomic_write_text
-from mmgan.weights import CheckpointError, load_checked
+from mmgan.weights import (
+    WEIGHTS_NAME,
+    CheckpointError,
+    load_checked,
+    read_model_folder,
+    save_model_folder,
+)
 
 __all__ = ["AudioEncoder", "StyleModel", "CheckpointError", "window_starts"]
 
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
+MODEL_TYPE = "mmgan-style"
 LOG_PAD = math.log(LOG_FLOOR)
 MAX_LOGIT_SCALE = math.log(100.0)
 
@@ -297,26 +300,9 @@ class StyleModel(nn.Module):
 
     def save_pretrained(self, directory: str | Path, dtype: torch.dtype = torch.float32) -> Path:
         """Write ``config.json`` and ``model.safetensors`` (``dtype``) into ``directory``."""
-        from safetensors.torch import save_file
-
-        import mmgan
-
-        directory = Path(directory)
-        directory.mkdir(parents=True, exist_ok=True)
-        state = {
-            k: (v.to(dtype) if v.is_floating_point() else v).detach().cpu().contiguous()
-            for k, v in self.state_dict().items()
-        }
-        with atomic_path(directory / WEIGHTS_NAME) as tmp:
-            save_file(state, str(tmp), metadata={"format": "pt", "mmgan": "StyleModel"})
-        config = {
-            "model_type": "mmgan-style",
-            **self.config,
-            "mmgan_version": mmgan.__version__,
-            "dtype": str(dtype).removeprefix("torch."),
-        }
-        atomic_write_text(directory / CONFIG_NAME, json.dumps(config, indent=2) + "\n")
-        return directory
+        return save_model_folder(
+            directory, self, {"model_type": MODEL_TYPE, **self.config}, dtype=dtype
+        )
 
     @classmethod
     def from_pretrained(cls, directory: str | Path, device: str = "cpu") -> StyleModel:
@@ -325,33 +311,10 @@ class StyleModel(nn.Module):
         Raises:
             CheckpointError: missing files, another model type, or weights of other shapes.
         """
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        directory = Path(directory)
-        cfg_file, weights = directory / CONFIG_NAME, directory / WEIGHTS_NAME
-        if not cfg_file.is_file() or not weights.is_file():
-            raise CheckpointError(
-                f"{directory} is not a style model folder: it needs {CONFIG_NAME} and "
-                f"{WEIGHTS_NAME} (write one with StyleModel.save_pretrained or "
-                "`mmgan train style`)"
-            )
-        try:
-            config = json.loads(cfg_file.read_text())
-        except json.JSONDecodeError as err:
-            raise CheckpointError(f"{cfg_file}: not valid JSON ({err})") from err
-        if config.get("model_type") != "mmgan-style":
-            raise CheckpointError(
-                f"{cfg_file}: model_type is {config.get('model_type')!r}, expected "
-                "'mmgan-style'; this folder holds another kind of model"
-            )
-        kwargs = {k: config[k] for k in cls._arg_names() if k in config}
-        model = cls(**kwargs)
-        try:
-            state = load_file(str(weights))
-        except (SafetensorError, OSError) as err:
-            raise CheckpointError(f"{weights}: unreadable safetensors file ({err})") from err
-        model.load_checked(state, where=str(weights))
+        hint = "write one with StyleModel.save_pretrained or `mmgan train style`"
+        config, state = read_model_folder(directory, kind=MODEL_TYPE, hint=hint)
+        model = cls(**{k: config[k] for k in cls._arg_names() if k in config})
+        model.load_checked(state, where=str(Path(directory) / WEIGHTS_NAME))
         return model.to(device).eval()
 
     def load_checked(self, state: dict[str, torch.Tensor], where: str = "state dict") -> None:
