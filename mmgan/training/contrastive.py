@@ -258,6 +258,8 @@ class StyleTrainer:
         cross-entropy. A linear head on the audio embedding, not exported with the model.
         """
         cfg, out = self.cfg, {}
+        if cfg.aux_tags <= 0 and cfg.aux_key <= 0:
+            return {"total": audio.new_zeros(())}
         logits = self.aux_head(audio)
         n_tags = logits.shape[1] - len(KEYS)
         total = audio.new_zeros(())
