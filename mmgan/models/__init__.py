@@ -1,0 +1,1 @@
+"""Generative networks: one family a file (``specgan`` = conditional log-mel GAN)."""

@@ -1,0 +1,233 @@
+"""Conditional GAN training (:mod:`mmgan.models.specgan`): one trainer, explicit steps.
+
+Each step reads top to bottom:
+
+1. **discriminator**: hinge loss on real crops vs generated ones, plus the matching-aware
+   term (real audio with a *mismatched* style counts as fake), both through the same
+   spectrogram augmentation (:func:`augment`); every ``r1_every`` steps a lazy R1 penalty.
+2. **generator**: adversarial hinge term; a diversity term (pairs share a style, differ in
+   noise; their distance is pushed up to the real within-genre distance, then no further —
+   mode-seeking against conditional collapse); optionally a style-consistency term through
+   the frozen style-space audio encoder. Then the EMA generator is updated (warm-up).
+
+Loss terms are namespaced (``d/real``, ``g/adv``, ``g/div``, ``g/style``, ``r1``) and
+weighted by ``cfg.lambdas``. Every random draw of step ``t`` comes from a generator seeded
+by ``(seed, t, rank)``, so a resumed run repeats an uninterrupted one exactly.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from mmgan.config import to_dict
+from mmgan.models.specgan import SpecDiscriminator, SpecGenerator
+
+__all__ = [
+    "DiscriminatorConfig",
+    "GANTrainConfig",
+    "GeneratorConfig",
+    "augment",
+    "build_models",
+    "d_step",
+    "g_step",
+    "step_generator",
+]
+
+
+@dataclass
+class GeneratorConfig:
+    """Constructor arguments of :class:`SpecGenerator` (``style_dim`` comes from the space)."""
+
+    z_global: int = 32
+    z_local: int = 32
+    z_every: int = 8
+    w_dim: int = 256
+    mapping_layers: int = 3
+    channels: list[int] = field(default_factory=lambda: [384, 256, 192, 128])
+
+
+@dataclass
+class DiscriminatorConfig:
+    channels: list[int] = field(default_factory=lambda: [256, 256, 384, 512])
+    mbstd_group: int = 4
+
+
+def _default_lambdas() -> dict[str, float]:
+    return {"adv": 1.0, "match": 0.5, "r1": 1.0, "div": 1.0, "style": 0.0}
+
+
+@dataclass
+class GANTrainConfig:
+    """Run settings; the networks' own arguments live in ``generator``/``discriminator``."""
+
+    generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
+    style_model: str = "default"  # StyleSpace.from_pretrained name or folder
+    steps: int = 4000
+    batch_size: int = 32  # per process
+    crop_frames: int = 256  # 2.97 s at 22.05 kHz / hop 256; a multiple of 8
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: list[float] = field(default_factory=lambda: [0.0, 0.99])
+    lambdas: dict[str, float] = field(default_factory=_default_lambdas)
+    r1_every: int = 16
+    ema_decay: float = 0.999
+    augment_p: float = 0.5
+    text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
+    captions_per_clip: int = 8
+    style_batch: int = 8  # generated crops a step that go through the style encoder
+    seed: int = 0
+    device: str = "cpu"
+    threads: int = 2
+    amp: bool = False  # mixed precision (bfloat16 autocast) on CUDA
+    log_every: int = 10
+    eval_every: int = 250
+    sample_every: int = 500
+    ckpt_every: int = 250
+    export_dtype: str = "float16"
+
+
+def build_models(cfg: GANTrainConfig, style_dim: int) -> tuple[SpecGenerator, SpecDiscriminator]:
+    """The one place a config becomes networks."""
+    g = SpecGenerator(style_dim=style_dim, **to_dict(cfg.generator))
+    d = SpecDiscriminator(style_dim=style_dim, rows=g.rows, **to_dict(cfg.discriminator))
+    return g, d
+
+
+def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
+    state = np.random.SeedSequence([int(seed), int(step), int(rank), 71]).generate_state(2)
+    return torch.Generator().manual_seed(int(state[0]) << 32 | int(state[1]))
+
+
+# ------------------------------------------------------------------------ augmentation
+
+
+def augment(x: torch.Tensor, p: float, g: torch.Generator, n_mels: int = 80) -> torch.Tensor:
+    """Differentiable spectrogram augmentation (DiffAugment for features ``[B, rows, T]``,
+    normalised units), each op applied to a sample with probability ``p``:
+
+    - circular time shift by up to T/4 (the discriminator must not learn where a crop
+      starts);
+    - gain: the log-mel rows move by one common offset in [-0.5, 0.5] (chroma is
+      gain-free);
+    - time mask: one span of up to T/8 frames set to 0 (the row mean);
+    - frequency mask: one band of up to 8 mel rows set to 0.
+    """
+    if p <= 0:
+        return x
+    b, rows, t = x.shape
+    dev = x.device
+
+    def chosen() -> torch.Tensor:
+        return (torch.rand(b, generator=g) < p).to(dev)
+
+    shift = torch.randint(-(t // 4), t // 4 + 1, (b,), generator=g)
+    use = chosen().cpu()
+    idx = (torch.arange(t)[None] - (shift * use)[:, None]) % t  # [B, T]
+    x = torch.gather(x, 2, idx.to(dev)[:, None].expand(b, rows, t))
+    gain = ((torch.rand(b, generator=g) - 0.5).to(dev) * chosen())[:, None, None]
+    row_is_mel = (torch.arange(rows, device=dev) < n_mels).float()[None, :, None]
+    x = x + gain * row_is_mel
+    keep = torch.ones(b, rows, t, device=dev)
+    w = torch.randint(1, max(2, t // 8), (b,), generator=g)
+    s = (torch.rand(b, generator=g) * (t - w)).long()
+    tmask = (torch.arange(t)[None] >= s[:, None]) & (torch.arange(t)[None] < (s + w)[:, None])
+    keep = keep * (1 - (tmask & chosen().cpu()[:, None]).float().to(dev))[:, None, :]
+    fw = torch.randint(1, 9, (b,), generator=g)
+    fs = (torch.rand(b, generator=g) * (n_mels - fw)).long()
+    ar = torch.arange(rows)[None]
+    fmask = (ar >= fs[:, None]) & (ar < (fs + fw)[:, None]) & chosen().cpu()[:, None]
+    keep = keep * (1 - fmask.float().to(dev))[:, :, None]
+    return x * keep
+
+
+# ------------------------------------------------------------------------------- steps
+
+
+def d_step(
+    d, g, real: torch.Tensor, style: torch.Tensor, lat, cfg: GANTrainConfig, gen, *, r1: bool
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Discriminator loss of one batch (``real`` normalised ``[B, rows, T]``)."""
+    lam, p = cfg.lambdas, cfg.augment_p
+    with torch.no_grad():
+        fake = g(style, lat)
+    mismatched = style.roll(
+        1 + int(torch.randint(0, max(1, len(style) - 1), (1,), generator=gen)), 0
+    )
+    x = torch.cat([augment(real, p, gen), augment(fake, p, gen), augment(real, p, gen)])
+    out = d(x, torch.cat([style, style, mismatched]))
+    o_real, o_fake, o_mis = out.chunk(3)
+    l_real, l_fake = F.relu(1 - o_real).mean(), F.relu(1 + o_fake).mean()
+    l_mis = F.relu(1 + o_mis).mean()
+    loss = l_real + l_fake + lam.get("match", 0.0) * l_mis
+    logs = {
+        "d/real": l_real.item(),
+        "d/fake": l_fake.item(),
+        "d/match": l_mis.item(),
+        "d/acc": ((o_real > 0).float().mean() + (o_fake < 0).float().mean()).item() / 2,
+    }
+    if r1 and lam.get("r1", 0.0) > 0:
+        real = real.detach().requires_grad_(True)
+        # R1 on each clip's score (the mean of its patch logits), as the losses see it
+        (grad,) = torch.autograd.grad(d(real, style).mean(dim=1).sum(), real, create_graph=True)
+        penalty = grad.pow(2).sum(dim=(1, 2)).mean()
+        loss = loss + 0.5 * lam["r1"] * cfg.r1_every * penalty
+        logs["r1"] = penalty.item()
+    logs["d/loss"] = loss.item()
+    return loss, logs
+
+
+def g_step(
+    d, g, style: torch.Tensor, lat, cfg: GANTrainConfig, gen, *, div_ref: float, encoder=None
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """Generator loss; rows ``i`` and ``i + B/2`` share a style (``style``'s first half)."""
+    lam, half = cfg.lambdas, len(style) // 2
+    style = torch.cat([style[:half], style[:half], style[2 * half :]])
+    fake = g(style, lat)
+    adv = -d(augment(fake, cfg.augment_p, gen), style).mean()
+    loss = lam.get("adv", 1.0) * adv
+    logs = {"g/adv": adv.item()}
+    dist = (fake[:half] - fake[half : 2 * half]).abs().mean(dim=(1, 2))  # [B/2]
+    ratio = dist / div_ref
+    logs["g/div_ratio"] = ratio.mean().item()
+    if lam.get("div", 0.0) > 0:
+        l_div = -ratio.clamp(max=1.0).mean()
+        loss = loss + lam["div"] * l_div
+        logs["g/div"] = l_div.item()
+    if lam.get("style", 0.0) > 0 and encoder is not None:
+        n = min(cfg.style_batch, len(fake))
+        feats = g_unwrapped(g).denormalise(fake[:n])
+        emb = encoder(feats[:, None])
+        l_style = (1 - (F.normalize(emb, dim=-1) * style[:n]).sum(-1)).mean()
+        loss = loss + lam["style"] * l_style
+        logs["g/style"] = l_style.item()
+    logs["g/loss"] = loss.item()
+    return loss, logs
+
+
+def g_unwrapped(g):
+    return getattr(g, "module", g)
+
+
+@torch.no_grad()
+def ema_update(ema: SpecGenerator, g: SpecGenerator, step: int, decay: float) -> None:
+    """EMA with warm-up: ``beta = min(decay, (1 + step) / (10 + step))``."""
+    beta = min(decay, (1 + step) / (10 + step))
+    for pe, p in zip(ema.parameters(), g.parameters(), strict=True):
+        pe.lerp_(p, 1 - beta)
+    for be, b in zip(ema.buffers(), g.buffers(), strict=True):
+        be.copy_(b)
+
+
+def within_distance(x: torch.Tensor) -> float:
+    """Mean L1 distance (per row and frame) over all pairs of ``x [n, rows, T]``."""
+    n = len(x)
+    if n < 2:
+        return math.nan
+    flat = x.reshape(n, -1)
+    return float(torch.cdist(flat, flat, p=1).sum() / (n * (n - 1) * flat.shape[1]))

@@ -1,0 +1,135 @@
+"""What a GAN run shows while it trains: averaged scalars (JSONL + TensorBoard), the
+within-genre diversity of the EMA generator against real audio (so collapse shows up as
+it happens, not at the end), and sample grids (spectrogram PNG + one WAV per genre)."""
+
+from __future__ import annotations
+
+import json
+import math
+import warnings
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from mmgan.training.gan import within_distance
+
+__all__ = ["Monitor", "diversity_report"]
+
+PROBE_SEED = 1234
+
+
+@torch.no_grad()
+def diversity_report(
+    g, space, genres: list[str], real_within: dict[str, float], frames: int, n: int = 8
+) -> dict[str, float]:
+    """Per genre prompt ``"a {genre} track"``: within-prompt L1 spread of ``n`` samples over
+    the real within-genre spread (``div/<genre>``, min and mean), and how often the style
+    encoder's zero-shot genre of a sample is the prompted one (``cond/style_acc``)."""
+    text = space.encode_text([f"a {g_} track" for g_ in genres]).to(g.feat_mean.device)
+    steps = frames // g.upsample
+    out: dict[str, float] = {}
+    hits, total = 0, 0
+    for k, genre in enumerate(genres):
+        lat = g.sample_latents(n, steps, seed=PROBE_SEED + k).to(text.device)
+        x = g(text[k : k + 1].expand(n, -1), lat)
+        out[f"div/{genre}"] = within_distance(x) / max(real_within.get(genre, math.nan), 1e-8)
+        emb = space.model.embed_mel(g.denormalise(x)[:, None])
+        hits += int((emb @ text.T).argmax(dim=1).eq(k).sum())
+        total += n
+    ratios = [v for v in out.values() if np.isfinite(v)]
+    out["div/min"], out["div/mean"] = float(min(ratios)), float(np.mean(ratios))
+    out["cond/style_acc"] = hits / max(1, total)
+    return out
+
+
+class Monitor:
+    """Owned by the trainer's main rank; writes under ``trainer.out``."""
+
+    def __init__(self, trainer) -> None:
+        self.t = trainer
+        self.acc: dict[str, list[float]] = defaultdict(list)
+        self.last_eval: dict[str, float] = {}
+        self.writer = None
+        try:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self.writer = SummaryWriter(str(trainer.out / "tb"))
+        except ImportError:
+            warnings.warn(
+                "tensorboard is not installed; scalars go to metrics.jsonl only", stacklevel=2
+            )
+        gen = torch.Generator().manual_seed(trainer.cfg.seed + 29)
+        data, g = trainer.data_, trainer.g_ema
+        self.real_within = {}
+        for k, genre in enumerate(data.genres):
+            idx = torch.nonzero(data.genre == k).flatten()
+            pick = idx[torch.randperm(len(idx), generator=gen)[:8]]
+            crops = g.normalise(
+                data.crops(pick, trainer.cfg.crop_frames, gen).to(g.feat_mean.device)
+            )
+            self.real_within[genre] = within_distance(crops)
+
+    def after_step(self, step: int, logs: dict[str, float]) -> None:
+        cfg = self.t.cfg
+        for k, v in logs.items():
+            self.acc[k].append(v)
+        if step % cfg.log_every and step != cfg.steps:
+            return
+        record: dict[str, Any] = {
+            "step": step,
+            **{k: round(float(np.mean(v)), 5) for k, v in self.acc.items()},
+        }
+        self.acc.clear()
+        if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):
+            self.last_eval = diversity_report(
+                self.t.g_ema, self.t.space, self.t.data_.genres, self.real_within, cfg.crop_frames
+            )
+            record.update({k: round(v, 4) for k, v in self.last_eval.items()})
+        if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
+            self.samples(step)
+        with open(self.t.out / "metrics.jsonl", "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        if self.writer is not None:
+            for k, v in record.items():
+                if k != "step":
+                    self.writer.add_scalar(k, v, step)
+            self.writer.flush()
+
+    @torch.no_grad()
+    def samples(self, step: int, frames: int = 512) -> Path:
+        """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (Griffin-Lim) per genre."""
+        from matplotlib.figure import Figure  # no pyplot: leaves the user's backend alone
+
+        from mmgan.audio.features import griffin_lim
+        from mmgan.audio.io import peak_normalize, save_wav
+
+        g, genres = self.t.g_ema, self.t.data_.genres
+        folder = self.t.out / "samples" / f"step_{step:06d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(g.feat_mean.device)
+        lat = g.sample_latents(len(genres), frames // g.upsample, seed=PROBE_SEED)
+        feats = g.denormalise(g(text, lat.to(text.device))).float().cpu().numpy()
+        fig = Figure(figsize=(8, 1.3 * len(genres)))
+        axes = fig.subplots(len(genres), 1, squeeze=False)
+        for ax, genre, f in zip(axes[:, 0], genres, feats, strict=True):
+            ax.imshow(f[: g.n_mels], origin="lower", aspect="auto", vmin=-11.5, vmax=2.5)
+            ax.set_ylabel(genre, rotation=0, ha="right", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(f"EMA generator, step {step}: 'a <genre> track'")
+        fig.tight_layout()
+        fig.savefig(folder / "grid.png", dpi=80)
+        for genre, f in zip(genres, feats, strict=True):
+            wave = griffin_lim(f[: g.n_mels], n_iter=16)
+            save_wav(folder / f"{genre}.wav", peak_normalize(wave), 22050)
+        return folder
+
+    def final(self) -> dict[str, float]:
+        return dict(self.last_eval)
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()

@@ -1,0 +1,264 @@
+"""The GAN training loop: data, optimisers, EMA, logging, checkpoints, resume, DDP.
+
+``RUN/`` holds ``config.yaml``, ``state.pt`` (everything needed to resume, written
+atomically), ``model/`` (the EMA generator as ``config.json`` + ``model.safetensors``),
+``metrics.jsonl``, ``tb/`` (TensorBoard), ``samples/step_XXXXXX/`` (spectrogram grid PNG
+and one WAV per genre) and ``summary.json``.
+
+Example::
+
+    cfg = load_config(GANTrainConfig, "configs/tiny.yaml")
+    GANTrainer(cfg, "data/tiny", "runs/gan-tiny").fit()
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from mmgan.config import save_config, to_dict
+from mmgan.training.checkpoint import STATE_NAME, load_state, save_state
+from mmgan.training.distributed import init_distributed, shutdown, unwrap, wrap
+from mmgan.training.gan import (
+    GANTrainConfig,
+    build_models,
+    d_step,
+    ema_update,
+    g_step,
+    step_generator,
+    within_distance,
+)
+from mmgan.training.gan_data import load_gan_data
+from mmgan.training.gan_monitor import Monitor
+from mmgan.utils import atomic_write_text
+
+__all__ = ["GANTrainer"]
+
+
+class GANTrainer:
+    """Fits a :class:`SpecGenerator` on a corpus folder (see the module docstring)."""
+
+    def __init__(
+        self,
+        cfg: GANTrainConfig,
+        data: str | Path,
+        out: str | Path,
+        *,
+        resume: bool = False,
+        progress: bool = True,
+        space=None,
+    ) -> None:
+        if cfg.crop_frames % 8 or cfg.batch_size < 4 or cfg.batch_size % 2:
+            raise ValueError(
+                f"crop_frames must be a multiple of 8 and batch_size even and >= 4, got "
+                f"{cfg.crop_frames}, {cfg.batch_size}"
+            )
+        self.cfg, self.data, self.out, self.progress = cfg, Path(data), Path(out), progress
+        self.dist = init_distributed(cfg.device)
+        self.device = torch.device(self.dist.device)
+        if self.device.type == "cpu" and cfg.threads > 0:
+            torch.set_num_threads(cfg.threads)
+        self.out.mkdir(parents=True, exist_ok=True)
+        from mmgan.style.space import StyleSpace
+
+        self.space = space or StyleSpace.from_pretrained(cfg.style_model)
+        cache = self.out / "gan_bank.pt" if self.dist.is_main else None
+        self.data_ = load_gan_data(
+            self.data,
+            self.space,
+            captions_per_clip=cfg.captions_per_clip,
+            min_frames=cfg.crop_frames,
+            seed=cfg.seed,
+            cache=cache,
+            progress=progress and self.dist.is_main,
+        )
+        torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+        g, d = build_models(cfg, self.space.dim)
+        g.set_feature_stats(self.data_.mean, self.data_.std)
+        self.g_ema = copy.deepcopy(g).eval().requires_grad_(False).to(self.device)
+        self.g, self.d = wrap(g.to(self.device), self.dist), wrap(d.to(self.device), self.dist)
+        self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=tuple(cfg.betas))
+        self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas))
+        self.encoder = None
+        if cfg.lambdas.get("style", 0.0) > 0:
+            self.encoder = self.space.model.to(self.device).eval().requires_grad_(False)
+            self.encoder = self.encoder.embed_mel
+        self.div_ref = self._real_distance()
+        self.step = 0
+        if resume:
+            self._resume()
+        elif self.dist.is_main:
+            (self.out / "metrics.jsonl").unlink(missing_ok=True)
+        if self.dist.is_main:
+            save_config(cfg, self.out / "config.yaml")
+        self.monitor = Monitor(self) if self.dist.is_main else None
+        self._stop = False
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def _real_distance(self) -> float:
+        """Mean L1 between crops of two different clips of one genre (normalised units):
+        how far apart two real answers to the same prompt are — the diversity target."""
+        gen = torch.Generator().manual_seed(self.cfg.seed + 17)
+        g = unwrap(self.g)
+        dists = []
+        for k in range(len(self.data_.genres)):
+            idx = torch.nonzero(self.data_.genre == k).flatten()
+            if len(idx) < 2:
+                continue
+            pick = idx[torch.randperm(len(idx), generator=gen)[:16]]
+            crops = g.normalise(self.data_.crops(pick, self.cfg.crop_frames, gen).to(self.device))
+            dists.append(within_distance(crops))
+        return float(sum(dists) / len(dists)) if dists else 1.0
+
+    def _resume(self) -> None:
+        state = load_state(self.out / STATE_NAME)
+        unwrap(self.g).load_state_dict(state["g"])
+        unwrap(self.d).load_state_dict(state["d"])
+        self.g_ema.load_state_dict(state["g_ema"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.step = int(state["step"])
+        metrics = self.out / "metrics.jsonl"
+        if self.dist.is_main and metrics.is_file():  # drop lines logged after the checkpoint
+            keep = [
+                ln for ln in metrics.read_text().splitlines() if json.loads(ln)["step"] <= self.step
+            ]
+            atomic_write_text(metrics, "".join(f"{ln}\n" for ln in keep))
+
+    # -- one step --------------------------------------------------------------------------
+
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Generator]:
+        """Real crops (normalised) and their style vectors for ``step`` on this rank."""
+        cfg, data = self.cfg, self.data_
+        gen = step_generator(cfg.seed, step, self.dist.rank)
+        idx = torch.randint(0, len(data), (cfg.batch_size,), generator=gen)
+        real = unwrap(self.g).normalise(data.crops(idx, cfg.crop_frames, gen).to(self.device))
+        k = data.styles.shape[1]
+        col = torch.where(
+            torch.rand(cfg.batch_size, generator=gen) < cfg.text_prob,
+            torch.randint(1, max(2, k), (cfg.batch_size,), generator=gen).clamp(max=k - 1),
+            torch.zeros(cfg.batch_size, dtype=torch.long),
+        )
+        return real, data.styles[idx, col].to(self.device), gen
+
+    def train_step(self, step: int) -> dict[str, float]:
+        cfg = self.cfg
+        real, style, gen = self.batch(step)
+        g_mod = unwrap(self.g)
+        steps = cfg.crop_frames // g_mod.upsample
+        amp = torch.autocast(self.device.type, torch.bfloat16, enabled=cfg.amp)
+        self.g.requires_grad_(False)
+        self.d.requires_grad_(True)
+        lat = g_mod.sample_latents(cfg.batch_size, steps, generator=gen).to(self.device)
+        with amp:
+            loss_d, logs = d_step(
+                self.d, self.g, real, style, lat, cfg, gen, r1=step % cfg.r1_every == 0
+            )
+        self.opt_d.zero_grad(set_to_none=True)
+        loss_d.backward()
+        self.opt_d.step()
+        self.g.requires_grad_(True)
+        self.d.requires_grad_(False)
+        lat = g_mod.sample_latents(cfg.batch_size, steps, generator=gen).to(self.device)
+        with amp:
+            loss_g, logs_g = g_step(
+                self.d, self.g, style, lat, cfg, gen, div_ref=self.div_ref, encoder=self.encoder
+            )
+        self.opt_g.zero_grad(set_to_none=True)
+        loss_g.backward()
+        self.opt_g.step()
+        ema_update(self.g_ema, g_mod, step, cfg.ema_decay)
+        return {**logs, **logs_g}
+
+    # -- files -------------------------------------------------------------------------------
+
+    def export_config(self) -> dict[str, Any]:
+        """What the exported model needs besides its constructor arguments."""
+        from mmgan.audio.features import DEFAULT_MEL
+
+        return {
+            "style_space_id": self.space.name,
+            "style_model": self.cfg.style_model,
+            "sample_rate": DEFAULT_MEL.sr,
+            "n_fft": DEFAULT_MEL.n_fft,
+            "hop_length": DEFAULT_MEL.hop_length,
+            "crop_frames": self.cfg.crop_frames,
+            "genres": self.data_.genres,
+            "trained_steps": self.step,
+        }
+
+    def checkpoint(self) -> None:
+        if not self.dist.is_main:
+            return
+        state = {
+            "step": self.step,
+            "g": unwrap(self.g).state_dict(),
+            "d": unwrap(self.d).state_dict(),
+            "g_ema": self.g_ema.state_dict(),
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "config": json.dumps(to_dict(self.cfg)),
+        }
+        save_state(self.out / STATE_NAME, state)
+        dtype = {"float16": torch.float16, "float32": torch.float32}[self.cfg.export_dtype]
+        self.g_ema.save_pretrained(self.out / "model", extra=self.export_config(), dtype=dtype)
+
+    def _on_signal(self, signum, frame) -> None:  # noqa: ARG002
+        self._stop = True
+
+    # -- loop ----------------------------------------------------------------------------------
+
+    def fit(self, stop_at: int | None = None) -> dict[str, Any]:
+        """Train to ``cfg.steps`` from the resumed step; SIGINT/SIGTERM checkpoint and stop.
+
+        ``stop_at`` ends early after that step, as a killed run would.
+        """
+        from tqdm.auto import tqdm
+
+        cfg, t0, last = self.cfg, time.time(), {}
+        handlers = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                handlers[sig] = signal.signal(sig, self._on_signal)
+        bar = tqdm(
+            total=cfg.steps,
+            initial=self.step,
+            desc="train gan",
+            disable=not (self.progress and self.dist.is_main),
+        )
+        try:
+            while self.step < cfg.steps and not self._stop:
+                if stop_at is not None and self.step >= stop_at:
+                    break
+                last = self.train_step(self.step)
+                self.step += 1
+                if self.monitor is not None:
+                    self.monitor.after_step(self.step, last)
+                if cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
+                    self.checkpoint()
+                bar.set_postfix(d=f"{last['d/loss']:.2f}", g=f"{last['g/adv']:.2f}")
+                bar.update(1)
+        finally:
+            bar.close()
+            for sig, h in handlers.items():
+                signal.signal(sig, h)
+        self.checkpoint()
+        summary = {
+            "step": self.step,
+            "seconds": round(time.time() - t0, 1),
+            "interrupted": self._stop,
+            **(self.monitor.final() if self.monitor is not None else {}),
+        }
+        if self.dist.is_main:
+            atomic_write_text(self.out / "summary.json", json.dumps(summary, indent=2) + "\n")
+            self.monitor.close()
+        shutdown(self.dist)
+        return summary
