@@ -116,7 +116,7 @@ def dataset_preview(
 
 
 train_app = typer.Typer(
-    help="Train the style space, the evaluation judge (and later the GAN).", no_args_is_help=True
+    help="Train the style space, the evaluation judge and the GAN.", no_args_is_help=True
 )
 app.add_typer(train_app, name="train")
 
@@ -146,6 +146,32 @@ def train_style(
     typer.echo(json.dumps(summary))
 
 
+@train_app.command("gan")
+def train_gan(
+    data: Path = typer.Option(..., "--data", help="corpus folder (audiofolder layout)"),
+    out: Path = typer.Option(..., "--out", help="run folder: state.pt, model/, samples/, tb/"),
+    config: Path | None = typer.Option(
+        None, "--config", help="YAML delta: configs/tiny.yaml, cpu-small.yaml, gpu-base.yaml"
+    ),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/state.pt"),
+    set_: list[str] | None = typer.Option(None, "--set", help="override key=value (repeatable)"),
+    device: str | None = typer.Option(None, "--device", help="cpu or cuda"),
+    progress: bool = typer.Option(True, help="show a progress bar"),
+) -> None:
+    """Train the conditional spectrogram GAN (under torchrun: DistributedDataParallel)."""
+    from mmgan.config import ConfigError, load_config
+    from mmgan.training.gan import GANTrainConfig
+    from mmgan.training.gan_trainer import GANTrainer
+
+    overrides = list(set_ or []) + ([f"device={device}"] if device else [])
+    try:
+        cfg = load_config(GANTrainConfig, config, overrides)
+        summary = GANTrainer(cfg, data, out, resume=resume, progress=progress).fit()
+    except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as err:
+        _fail(str(err))
+    typer.echo(json.dumps(summary))
+
+
 @train_app.command("judge")
 def train_judge(
     data: Path = typer.Option(..., "--data", help="corpus folder (audiofolder layout)"),
@@ -168,6 +194,55 @@ def train_judge(
     except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as err:
         _fail(str(err))
     typer.echo(json.dumps(summary))
+
+
+@app.command("generate")
+def generate(
+    prompt: str | None = typer.Argument(
+        None, help='genre description or expression, e.g. "techno - monotonous + jazz harmony"'
+    ),
+    image: Path | None = typer.Option(None, "--image", help="a picture to condition on"),
+    audio: Path | None = typer.Option(None, "--audio", help="a reference clip to condition on"),
+    seconds: float = typer.Option(20.0, "--seconds", help="track length, (0, 600]"),
+    seed: int = typer.Option(0, "--seed", help="same prompt + seed + model = same track"),
+    truncation: float = typer.Option(
+        0.7, "--truncation", help="0 = the style's average sound, 1 = full variety"
+    ),
+    morph_to: str | None = typer.Option(None, "--morph-to", help="morph into this prompt"),
+    model: str | None = typer.Option(
+        None, "--model", help="model folder or training run (default: the shipped model)"
+    ),
+    out: Path = typer.Option(Path("out"), "--out", help="folder for track.wav + metadata.json"),
+) -> None:
+    """Generate a track from a prompt, a picture and/or a reference clip."""
+    from mmgan.generate.pipeline import Pipeline
+
+    if prompt is None and image is None and audio is None:
+        _fail("give a PROMPT, --image or --audio (or several)")
+    for label, path in (("--image", image), ("--audio", audio)):
+        if path is not None and not path.is_file():
+            _fail(f"{label} {path}: no such file")
+    try:
+        pipe = Pipeline.from_pretrained(model)
+        result = pipe(
+            prompt,
+            image=image,
+            audio=audio,
+            seconds=seconds,
+            seed=seed,
+            truncation=truncation,
+            morph_to=morph_to,
+        )
+        folder = result.save(out)
+    except (ValueError, FileNotFoundError, RuntimeError, PermissionError, OSError) as err:
+        _fail(str(err))
+    meta = result.metadata
+    typer.echo(f"wrote {folder / 'track.wav'} ({result.seconds:.1f} s) and metadata.json")
+    if meta.get("expression"):
+        typer.echo(f"style: {meta['expression']}")
+    tags = ", ".join(name for name, _ in meta.get("predicted_tags", [])[:5])
+    if tags:
+        typer.echo(f"heard as: {tags}")
 
 
 @app.command("eval")

@@ -289,9 +289,15 @@ class NoiseGenerator:
 
 # -- loading ----------------------------------------------------------------------------------
 
+
+def _load_specgan(folder: Path, space: StyleSpace | None = None) -> Generator:
+    from mmgan.generate.pipeline import Pipeline
+
+    return Pipeline.from_pretrained(folder, space=space)
+
+
 # Trained model kinds: config.json "model_type" -> loader(folder, space) -> Generator.
-# The GAN families register themselves here when they exist.
-MODEL_KINDS: dict[str, Callable[..., Generator]] = {}
+MODEL_KINDS: dict[str, Callable[..., Generator]] = {"mmgan-specgan": _load_specgan}
 
 BUILTIN_GENERATORS = ("real-baseline", "copy-train", "one-clip", "noise")
 
@@ -334,6 +340,8 @@ def load_generator(
         cls = RealBaseline if name == "real-baseline" else CopyTrainGenerator
         return cls(data, space=space)
     path = Path(name).expanduser()
+    if (path / "model" / "config.json").is_file():  # a training run: its exported model
+        path = path / "model"
     if path.is_dir():
         return _load_model_folder(path, space)
     raise ValueError(

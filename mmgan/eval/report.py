@@ -62,6 +62,7 @@ from mmgan.eval.measure import (
     judge_block,
     memorisation_block,
 )
+from mmgan.generate.latent import slerp
 from mmgan.utils import atomic_write_text
 
 __all__ = [
@@ -78,16 +79,6 @@ __all__ = [
 def prompt_seed(seed: int, *keys: int) -> int:
     """The seed of one generator call, derived from ``(seed, *keys)`` (``SeedSequence``)."""
     return int(np.random.SeedSequence([int(seed), *map(int, keys)]).generate_state(1)[0])
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, alpha: float) -> torch.Tensor:
-    """Spherical interpolation of unit vectors ``[D]``: ``alpha`` 0 -> ``a``, 1 -> ``b``."""
-    a, b = torch.nn.functional.normalize(a, dim=-1), torch.nn.functional.normalize(b, dim=-1)
-    omega = torch.arccos(torch.clamp((a * b).sum(), -1.0, 1.0))
-    if float(omega) < 1e-6:
-        return a.clone()
-    out = (torch.sin((1 - alpha) * omega) * a + torch.sin(alpha * omega) * b) / torch.sin(omega)
-    return torch.nn.functional.normalize(out, dim=-1)
 
 
 def _generate(gen: Generator, style: torch.Tensor, seed: int, seconds: float, what: str):

@@ -1,0 +1,5 @@
+"""Inference: :class:`Pipeline` (prompt -> track), latent tools and long-form composition."""
+
+from mmgan.generate.pipeline import GenerationResult, Pipeline
+
+__all__ = ["GenerationResult", "Pipeline"]
