@@ -1,0 +1,78 @@
+"""benchmarks/quality.py and benchmarks/speed.py run in their fastest mode on a tiny GAN run
+and print JSON whose checks carry finite values and pass/fail booleans (the tiny model
+fails the targets; only the shape of the output is asserted)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # each script loads the style space in fresh interpreters
+
+
+def run_script(name: str, *args: str, out: Path) -> dict:
+    env = os.environ | {"OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
+    cmd = [sys.executable, str(ROOT / "benchmarks" / name), *args, "--out", str(out)]
+    res = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr[-3000:]
+    printed = json.loads(res.stdout)
+    assert json.loads(out.read_text()) == printed
+    return printed
+
+
+def assert_checks(result: dict, names: list[str]) -> None:
+    checks = result["checks"]
+    for name in names:
+        assert name in checks, f"missing check {name}: {sorted(checks)}"
+    for name, c in checks.items():
+        assert set(c) == {"value", "op", "target", "passed"}, name
+        assert isinstance(c["value"], float) and math.isfinite(c["value"]), (name, c)
+        assert isinstance(c["target"], float) and isinstance(c["passed"], bool), (name, c)
+    assert result["passed"] == all(c["passed"] for c in checks.values())
+
+
+def finite(x) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def test_quality_fast(tiny_gan_run, tiny_corpus, tmp_path):
+    # the tiny corpus has one test clip per genre: val + test give two for diversity
+    args = ["--model", str(tiny_gan_run), "--data", str(tiny_corpus), "--split", "val,test"]
+    args += ["--fast", "--seconds", "2", "--genres", "baroque", "--threads", "1"]  # < 60 s
+    r = run_script("quality.py", *args, out=tmp_path / "quality.json")
+    pairs = ["baroque_idm", "jazz_metal", "folk_ambient", "hiphop_symphonic"]
+    names = ["conditioning_accuracy", "conditioning_vs_real", "diversity_min_ratio"]
+    names += [f"hybrid_{p}_{k}" for p in pairs for k in ("spearman_b", "midpoint_min_p")]
+    assert_checks(r, [*names, "seam_vs_real_max"])
+    assert r["genres"] == ["baroque"] and r["fast"] is True
+    for emb in ("style", "judge"):
+        fad = r["fad"][emb]
+        assert all(finite(fad[k]) for k in ("model_vs_split", "real_train_vs_split"))
+        assert all(finite(v["ratio"]) for v in r["diversity"][emb]["per_genre"].values())
+    assert [(p["a"], p["b"]) for p in r["hybrids"]["pairs"]] == [tuple(p.split("_")) for p in pairs]
+    for p in r["hybrids"]["pairs"]:
+        assert len(p["p_a"]) == len(p["p_b"]) == len(r["hybrids"]["alphas"]) == 3
+        assert all(0.0 <= v <= 1.0 for v in p["p_a"] + p["p_b"])
+    seam = r["seam"]
+    assert seam["track_seconds"] > seam["segment_seconds"] and seam["boundaries_s"]
+    assert all(finite(v["model"]) and finite(v["real"]) for v in seam["per_genre"].values())
+
+
+def test_speed_fast(tiny_gan_run, tmp_path):
+    args = ["--model", str(tiny_gan_run), "--seconds", "3", "--repeats", "1", "--warmup", "0"]
+    r = run_script("speed.py", *args, "--threads", "1", out=tmp_path / "speed.json")
+    assert_checks(r, ["generator_x_realtime", "load_s", "peak_rss_mb"])
+    assert set(r["end_to_end"]["timings_s"]) == {"style_s", "generator_s", "render_s"}
+    fresh = r["fresh_process"]
+    for key in ("import_s", "load_s", "generate_s", "peak_rss_mb"):
+        assert finite(fresh[key]) and fresh[key] > 0, key
+    for block in (r["generator"], r["end_to_end"], r["baseline_griffin_lim"], r["ratios"]):
+        assert all(finite(v) for v in block.values() if not isinstance(v, str | list | dict))
+    assert r["baseline_griffin_lim"]["seconds_s"] > 0
