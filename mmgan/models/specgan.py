@@ -22,7 +22,6 @@ standard deviation, dilated context (~2.5 s), and a projection term ``<embed(s),
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -37,7 +36,6 @@ from mmgan.models.layers import (
     ModulatedBlock,
     coordinate_latent,
     sn_conv1d,
-    sn_linear,
 )
 from mmgan.weights import load_checked, read_model_folder, save_model_folder
 
@@ -268,7 +266,10 @@ class SpecDiscriminator(nn.Module):
         self.mid = sn_conv1d(c[-2] + 1, c[-1], 3)
         self.context = nn.ModuleList(sn_conv1d(c[-1], c[-1], 3, dilation=d) for d in (2, 4, 8))
         self.out = sn_conv1d(c[-1], 1, 1)
-        self.embed = sn_linear(style_dim, c[-1], bias=False)
+        # not spectrally normalised and not scaled down: a first version (sn_linear and
+        # / sqrt(C)) left the style term too small for D to use — real audio with a
+        # mismatched style scored like matched audio for 500 steps
+        self.embed = nn.Linear(style_dim, c[-1], bias=False)
         self.frames_per_logit = 2 ** len(self.down)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
@@ -278,5 +279,5 @@ class SpecDiscriminator(nn.Module):
         h = F.leaky_relu(self.mid(self.mbstd(h)), 0.2)
         for conv in self.context:
             h = h + F.leaky_relu(conv(h), 0.2)  # [B, C, T']
-        projection = (self.embed(style)[:, :, None] * h).sum(dim=1) / math.sqrt(h.shape[1])
+        projection = (self.embed(style)[:, :, None] * h).sum(dim=1)
         return self.out(h)[:, 0] + projection  # [B, T']
