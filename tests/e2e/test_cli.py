@@ -95,3 +95,30 @@ def test_train_judge_cli(tiny_corpus, tmp_path):
     assert (run / "model" / "model.safetensors").is_file()
     res = runner.invoke(app, args + ["--set", "stepz=3"])
     assert res.exit_code == 2 and "stepz" in res.output
+
+
+def test_train_gan_then_generate_cli(tiny_corpus, tmp_path):
+    run = tmp_path / "run"
+    res = runner.invoke(
+        app,
+        ["train", "gan", "--config", "configs/tiny.yaml", "--data", str(tiny_corpus)]
+        + ["--out", str(run), "--set", "steps=2", "--set", "sample_every=0", "--no-progress"],
+    )
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output.strip().splitlines()[-1])["step"] == 2
+    out = tmp_path / "track"
+    args = ["generate", "jazz - swing + blast beats", "--model", str(run), "--seconds", "2"]
+    res = runner.invoke(app, args + ["--seed", "3", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "track.wav" in res.output and "jazz − swing + blast beats" in res.output
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["seed"] == 3 and meta["seconds"] == 2.0
+    for bad, match in ((["--seconds", "0"], "seconds"), (["--truncation", "2"], "truncation")):
+        res = runner.invoke(app, ["generate", "jazz", "--model", str(run)] + bad)
+        assert res.exit_code == 2 and match in res.output
+    res = runner.invoke(app, ["generate", "--model", str(run)])
+    assert res.exit_code == 2 and "PROMPT" in res.output
+    res = runner.invoke(app, ["generate", "jazz", "--image", str(tmp_path / "nope.png")])
+    assert res.exit_code == 2 and "no such file" in res.output
+    res = runner.invoke(app, ["generate", "jazz", "--model", str(tmp_path)])
+    assert res.exit_code == 2 and "mmgan-specgan model folder" in res.output

@@ -171,3 +171,13 @@ def test_ddp_two_cpu_processes_keep_identical_replicas(tiny_corpus, tmp_path):
         assert torch.equal(r0["d"][key], r1["d"][key]), key
     assert changed  # the replicas trained
     assert r0["real_sum"] != r1["real_sum"]  # ... on different data
+
+
+def test_mixed_precision_steps_on_cpu(tiny_corpus, tmp_path):
+    """``amp`` (bfloat16 autocast, the GPU path) runs and gives finite losses on the CPU too."""
+    from mmgan.training.gan_trainer import GANTrainer
+
+    cfg = tiny_cfg(amp=True, steps=2, eval_every=0, sample_every=0)
+    trainer = GANTrainer(cfg, tiny_corpus, tmp_path, progress=False)
+    logs = trainer.train_step(0)
+    assert all(torch.isfinite(torch.tensor(v)) for v in logs.values())
