@@ -212,7 +212,7 @@ def main(argv: list[str] | None = None) -> dict:
             "other_s": rest,
             "render_share": parts["render_s"] / e2e_s,
             "runs_s": e2e_times,
-            "note": "other_s: metadata and the predicted tags of the finished track",
+            "note": "other_s: metadata and bookkeeping outside the timed parts",
         },
         "baseline_griffin_lim": {
             "what": "mmgan.audio.features.griffin_lim (32 iterations) on the same mel",

@@ -69,7 +69,7 @@ def test_speed_fast(tiny_gan_run, tmp_path):
     args = ["--model", str(tiny_gan_run), "--seconds", "3", "--repeats", "1", "--warmup", "0"]
     r = run_script("speed.py", *args, "--threads", "1", out=tmp_path / "speed.json")
     assert_checks(r, ["generator_x_realtime", "load_s", "peak_rss_mb"])
-    assert set(r["end_to_end"]["timings_s"]) == {"style_s", "generator_s", "render_s"}
+    assert set(r["end_to_end"]["timings_s"]) == {"style_s", "generator_s", "render_s", "describe_s"}
     fresh = r["fresh_process"]
     for key in ("import_s", "load_s", "generate_s", "peak_rss_mb"):
         assert finite(fresh[key]) and fresh[key] > 0, key

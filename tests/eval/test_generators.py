@@ -187,9 +187,14 @@ def test_load_generator_names(tiny_corpus, space):
         assert isinstance(gen, Generator)
 
 
+def test_default_generator_is_the_shipped_gan(space):
+    gen = load_generator(None, space=space)
+    assert isinstance(gen, Generator) and gen.name == "gan"
+    out = gen.generate(space.encode_text(["a techno track"]), seed=0, seconds=0.5)
+    assert out.shape == (1, round(0.5 * gen.sample_rate)) and np.isfinite(out).all()
+
+
 def test_load_generator_errors(tmp_path, tiny_corpus):
-    with pytest.raises(FileNotFoundError, match="--model real-baseline"):
-        load_generator(None, data=tiny_corpus)
     with pytest.raises(ValueError, match="unknown generator 'gan-v9'.*real-baseline"):
         load_generator("gan-v9", data=tiny_corpus)
     with pytest.raises(ValueError, match="pass data="):

@@ -232,8 +232,6 @@ def test_eval_command_errors(tmp_path, tiny_corpus):
         eval_command(
             "noise", tmp_path / "nowhere", tmp_path / "o.json", None, 2, 1.0, 0, None, True
         )
-    with pytest.raises(FileNotFoundError, match="--model real-baseline"):
-        eval_command(None, tiny_corpus, tmp_path / "o.json", None, 2, 1.0, 0, None, True)
     with pytest.raises(ValueError, match="unknown generator"):
         eval_command("gan", tiny_corpus, tmp_path / "o.json", None, 2, 1.0, 0, None, True)
     assert not (tmp_path / "o.json").exists()
