@@ -14,7 +14,6 @@ call computes both, so they share every setting.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import time
 from pathlib import Path
@@ -59,8 +58,7 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
 
     from mmgan.eval.generators import RealBaseline
-    from mmgan.eval.report import jsonable, run_eval, write_report
-    from mmgan.utils import atomic_write_text
+    from mmgan.eval.report import emit_json, run_eval, write_report
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default="data/small", help="corpus folder")
@@ -108,10 +106,7 @@ def main(argv: list[str] | None = None) -> dict:
         "seconds": round(time.perf_counter() - t0, 1),
         "threads": args.threads,
     }
-    text = json.dumps(jsonable(result), indent=2, allow_nan=False)
-    if args.out is not None:
-        atomic_write_text(args.out, text + "\n")
-    print(text)
+    emit_json(result, args.out)
     return result
 
 

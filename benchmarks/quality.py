@@ -36,7 +36,6 @@ not the ones to report. On corpora with one test clip per genre (``data/tiny``) 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import os
 import time
@@ -145,9 +144,8 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
 
     from mmgan.eval.corpus_clips import corpus_genres
-    from mmgan.eval.report import jsonable, run_eval
+    from mmgan.eval.report import emit_json, run_eval
     from mmgan.generate.pipeline import Pipeline
-    from mmgan.utils import atomic_write_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model or run folder (default: shipped)")
@@ -319,10 +317,7 @@ def main(argv: list[str] | None = None) -> dict:
         "wall_seconds": round(time.perf_counter() - t_start, 1),
         "threads": args.threads,
     }
-    text = json.dumps(jsonable(result), indent=2, allow_nan=False)
-    if args.out is not None:
-        atomic_write_text(args.out, text + "\n")
-    print(text)
+    emit_json(result, args.out)
     return result
 
 

@@ -125,9 +125,8 @@ def main(argv: list[str] | None = None) -> dict:
     import torch
 
     from mmgan.audio.features import griffin_lim
-    from mmgan.eval.report import jsonable
+    from mmgan.eval.report import emit_json
     from mmgan.generate.pipeline import Pipeline
-    from mmgan.utils import atomic_write_text
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default=None, help="model or run folder (default: shipped)")
@@ -244,10 +243,7 @@ def main(argv: list[str] | None = None) -> dict:
         "threads": args.threads,
         "wall_seconds": round(time.perf_counter() - t_start, 1),
     }
-    text = json.dumps(jsonable(result), indent=2, allow_nan=False)
-    if args.out is not None:
-        atomic_write_text(args.out, text + "\n")
-    print(text)
+    emit_json(result, args.out)
     return result
 
 

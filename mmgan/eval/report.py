@@ -68,6 +68,7 @@ from mmgan.utils import atomic_write_text
 __all__ = [
     "MIN_FAD_INF",
     "eval_command",
+    "emit_json",
     "jsonable",
     "prompt_seed",
     "run_eval",
@@ -327,6 +328,16 @@ def jsonable(obj: Any) -> Any:
     if isinstance(obj, np.generic):
         obj = obj.item()
     return None if isinstance(obj, float) and not math.isfinite(obj) else obj
+
+
+def emit_json(result: dict[str, Any], out: str | Path | None = None) -> str:
+    """Print ``result`` as indented JSON (plain values, see :func:`jsonable`) and, with
+    ``out``, also write it there atomically; returns the text. What benchmarks end with."""
+    text = json.dumps(jsonable(result), indent=2, allow_nan=False)
+    if out is not None:
+        atomic_write_text(out, text + "\n")
+    print(text)
+    return text
 
 
 def write_report(
