@@ -61,6 +61,12 @@ CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 
 
+def run_model_dir(path: str | Path) -> Path:
+    """``RUN/model`` when ``path`` is a training run folder (its exported model), else ``path``."""
+    path = Path(path).expanduser()
+    return path / "model" if (path / "model" / CONFIG_NAME).is_file() else path
+
+
 def save_model_folder(
     directory: str | Path,
     module: nn.Module,

@@ -339,9 +339,9 @@ def load_generator(
             return OneClipGenerator(data)
         cls = RealBaseline if name == "real-baseline" else CopyTrainGenerator
         return cls(data, space=space)
-    path = Path(name).expanduser()
-    if (path / "model" / "config.json").is_file():  # a training run: its exported model
-        path = path / "model"
+    from mmgan.weights import run_model_dir
+
+    path = run_model_dir(name)  # a training run: its exported model
     if path.is_dir():
         return _load_model_folder(path, space)
     raise ValueError(

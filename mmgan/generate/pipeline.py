@@ -104,11 +104,9 @@ class Pipeline:
             weights of other shapes, or a style space other than the one it was trained in.
         """
         from mmgan.style.space import StyleSpace
-        from mmgan.weights import CheckpointError
+        from mmgan.weights import CheckpointError, run_model_dir
 
-        folder = DEFAULT_MODEL if path_or_name in (None, "default") else Path(path_or_name)
-        if (folder / "model" / "config.json").is_file():  # a training run folder
-            folder = folder / "model"
+        folder = DEFAULT_MODEL if path_or_name in (None, "default") else run_model_dir(path_or_name)
         if not folder.is_dir():
             if folder == DEFAULT_MODEL:
                 raise FileNotFoundError(

@@ -164,13 +164,14 @@ class SpecGenerator(nn.Module):
             x = block(x, w, n)
         return self.to_features(x)
 
-    def forward(self, style: torch.Tensor, lat: Latents, psi: float = 1.0, w_mean=None):
-        """Normalised features ``[B, rows, lat.steps * upsample]``; ``psi < 1`` pulls the
-        codes toward ``w_mean`` (the truncation trick)."""
+    def codes(self, style: torch.Tensor, lat: Latents, psi: float = 1.0, w_mean=None):
+        """:meth:`map`, then with ``psi < 1`` pulled toward ``w_mean`` (truncation trick)."""
         w = self.map(style, lat)
-        if psi != 1.0 and w_mean is not None:
-            w = w_mean + psi * (w - w_mean)
-        return self.synthesize(w, lat.noise)
+        return w if psi == 1.0 or w_mean is None else w_mean + psi * (w - w_mean)
+
+    def forward(self, style: torch.Tensor, lat: Latents, psi: float = 1.0, w_mean=None):
+        """Normalised features ``[B, rows, lat.steps * upsample]`` (see :meth:`codes`)."""
+        return self.synthesize(self.codes(style, lat, psi, w_mean), lat.noise)
 
     # -- units ---------------------------------------------------------------------------
 
@@ -203,9 +204,7 @@ class SpecGenerator(nn.Module):
     ) -> torch.Tensor:
         """Like ``forward`` but in overlapping chunks of ``chunk_steps`` coarse steps (memory
         stays flat for long tracks); the result equals a single pass to float rounding."""
-        w = self.map(style, lat)
-        if psi != 1.0 and w_mean is not None:
-            w = w_mean + psi * (w - w_mean)
+        w = self.codes(style, lat, psi, w_mean)
         steps, ctx, up = lat.steps, self.context_steps, self.upsample
         if steps <= chunk_steps + 2 * ctx:
             return self.synthesize(w, lat.noise)

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 
 from mmgan.config import to_dict
 from mmgan.models.specgan import SpecDiscriminator, SpecGenerator
+from mmgan.training.distributed import unwrap
 
 __all__ = [
     "DiscriminatorConfig",
@@ -201,17 +202,13 @@ def g_step(
         logs["g/div"] = l_div.item()
     if lam.get("style", 0.0) > 0 and encoder is not None:
         n = min(cfg.style_batch, len(fake))
-        feats = g_unwrapped(g).denormalise(fake[:n])
+        feats = unwrap(g).denormalise(fake[:n])
         emb = encoder(feats[:, None])
         l_style = (1 - (F.normalize(emb, dim=-1) * style[:n]).sum(-1)).mean()
         loss = loss + lam["style"] * l_style
         logs["g/style"] = l_style.item()
     logs["g/loss"] = loss.item()
     return loss, logs
-
-
-def g_unwrapped(g):
-    return getattr(g, "module", g)
 
 
 @torch.no_grad()

@@ -61,16 +61,7 @@ class Monitor:
             warnings.warn(
                 "tensorboard is not installed; scalars go to metrics.jsonl only", stacklevel=2
             )
-        gen = torch.Generator().manual_seed(trainer.cfg.seed + 29)
-        data, g = trainer.data_, trainer.g_ema
-        self.real_within = {}
-        for k, genre in enumerate(data.genres):
-            idx = torch.nonzero(data.genre == k).flatten()
-            pick = idx[torch.randperm(len(idx), generator=gen)[:8]]
-            crops = g.normalise(
-                data.crops(pick, trainer.cfg.crop_frames, gen).to(g.feat_mean.device)
-            )
-            self.real_within[genre] = within_distance(crops)
+        self.real_within = trainer.real_within
 
     def after_step(self, step: int, logs: dict[str, float]) -> None:
         cfg = self.t.cfg

@@ -94,7 +94,6 @@ def test_tiny_run_writes_everything(tiny_gan_run):
 
 
 def test_resume_equals_uninterrupted_run(tiny_corpus, tmp_path):
-    from mmgan.training.gan_monitor import Monitor  # noqa: F401  (imported by the trainer)
     from mmgan.training.gan_trainer import GANTrainer
 
     cfg = tiny_cfg(eval_every=0, sample_every=0, ckpt_every=0)
