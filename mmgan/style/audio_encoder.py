@@ -28,6 +28,7 @@ from torch import nn
 
 from mmgan.audio.features import CHROMA_BINS, CHROMA_FLOOR, LOG_FLOOR, MelParams, log_mel
 from mmgan.audio.io import AudioError, resample, to_mono
+from mmgan.style.music_terms import NO_KEY, music_terms
 from mmgan.weights import (
     WEIGHTS_NAME,
     CheckpointError,
@@ -41,6 +42,7 @@ __all__ = ["AudioEncoder", "StyleModel", "CheckpointError", "window_starts"]
 MODEL_TYPE = "mmgan-style"
 LOG_PAD = math.log(LOG_FLOOR)
 MAX_LOGIT_SCALE = math.log(100.0)
+TEMPO_FREQS = 16  # sinusoidal tempo features: 16 periods, sin + cos
 
 
 def _conv_block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
@@ -182,6 +184,9 @@ class StyleModel(nn.Module):
             MLP ``D -> H -> D`` (zero-initialised, so training starts from the linear map).
         chroma, rhythm: the :class:`AudioEncoder` branches (chroma also makes the model's
             ``mel_params`` append log-chroma rows to its features).
+        music_terms: add learned terms for a key and a tempo named in the text (parsed by
+            :mod:`mmgan.style.music_terms`): a key embedding (24 keys + "none") and a
+            linear map of sinusoidal tempo features, both zero-initialised.
     """
 
     def __init__(
@@ -198,6 +203,7 @@ class StyleModel(nn.Module):
         text_hidden: int = 0,
         chroma: bool = False,
         rhythm: bool = False,
+        music_terms: bool = False,
     ) -> None:
         super().__init__()
         self.config: dict[str, Any] = {
@@ -212,6 +218,7 @@ class StyleModel(nn.Module):
             "text_hidden": int(text_hidden),
             "chroma": bool(chroma),
             "rhythm": bool(rhythm),
+            "music_terms": bool(music_terms),
         }
         self.audio_encoder = AudioEncoder(
             n_mels=n_mels,
@@ -233,6 +240,16 @@ class StyleModel(nn.Module):
             with torch.no_grad():
                 self.text_mlp[2].weight.zero_()
                 self.text_mlp[2].bias.zero_()
+        self.key_embedding: nn.Embedding | None = None
+        self.tempo_proj: nn.Linear | None = None
+        if music_terms:
+            self.key_embedding = nn.Embedding(NO_KEY + 1, embed_dim)
+            self.tempo_proj = nn.Linear(2 * TEMPO_FREQS, embed_dim)
+            for p in (self.key_embedding.weight, self.tempo_proj.weight, self.tempo_proj.bias):
+                nn.init.zeros_(p)
+            # periods from 8 to 400 BPM: fine enough to tell 92 from 96, smooth across them
+            periods = torch.exp(torch.linspace(math.log(8.0), math.log(400.0), TEMPO_FREQS))
+            self.register_buffer("tempo_freqs", 2 * math.pi / periods, persistent=False)
         self.logit_scale = nn.Parameter(torch.tensor(math.log(1.0 / temperature)))
         self.mel_params = MelParams(n_mels=n_mels, chroma=bool(chroma))
         self.window_frames = int(window_frames)
@@ -243,12 +260,35 @@ class StyleModel(nn.Module):
         """``exp(logit_scale)`` clamped to at most 100 (CLIP's bound)."""
         return self.logit_scale.clamp(max=MAX_LOGIT_SCALE).exp()
 
-    def project_text(self, text: torch.Tensor) -> torch.Tensor:
-        """Frozen text-encoder vectors ``[B, embed_dim]`` -> style vectors ``[B, embed_dim]``."""
+    def project_text(
+        self, text: torch.Tensor, terms: tuple[torch.Tensor, torch.Tensor] | None = None
+    ) -> torch.Tensor:
+        """Frozen text-encoder vectors ``[B, embed_dim]`` -> style vectors ``[B, embed_dim]``.
+
+        ``terms``: ``(key [B], bpm [B])`` from :func:`mmgan.style.music_terms.music_terms`
+        of the same texts; required when the model has ``music_terms`` (use
+        :meth:`text_terms`), ignored otherwise.
+        """
         out = self.text_projection(text)
         if self.text_mlp is not None:
             out = out + self.text_mlp(text)
+        if self.key_embedding is not None:
+            if terms is None:
+                raise ValueError(
+                    "this style model reads key and tempo from the words: pass "
+                    "terms=model.text_terms(texts) with the texts' vectors"
+                )
+            key, bpm = (t.to(out.device) for t in terms)
+            if key.shape != out.shape[:1] or bpm.shape != out.shape[:1]:
+                raise ValueError(f"terms for {key.shape[0]} texts, vectors for {out.shape[0]}")
+            phase = bpm[:, None] * self.tempo_freqs
+            feats = torch.cat([phase.sin(), phase.cos()], dim=-1) * (bpm[:, None] > 0)
+            out = out + self.key_embedding(key) + self.tempo_proj(feats)
         return F.normalize(out, dim=-1)
+
+    def text_terms(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor] | None:
+        """The ``terms`` :meth:`project_text` wants for ``texts`` (``None`` without them)."""
+        return music_terms(texts) if self.key_embedding is not None else None
 
     def embed_mel(self, mel: torch.Tensor) -> torch.Tensor:
         """Log-mel crops ``[B, 1, n_mels, T]`` -> ``[B, embed_dim]`` (normalised)."""

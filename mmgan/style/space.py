@@ -126,7 +126,9 @@ class StyleSpace:
                 raise ValueError("empty prompt: describe the music, e.g. 'dreamy folk'")
         if not texts:
             return torch.zeros(0, self.dim)
-        return self.model.project_text(self.text_encoder.encode(texts))
+        return self.model.project_text(
+            self.text_encoder.encode(texts), self.model.text_terms(texts)
+        )
 
     @torch.no_grad()
     def encode_audio(self, wave: np.ndarray | torch.Tensor, sample_rate: int) -> torch.Tensor:

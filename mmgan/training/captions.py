@@ -15,7 +15,14 @@ from typing import Any
 import numpy as np
 import torch
 
-__all__ = ["TextFn", "augmented_captions", "embed_texts", "load_text_fn", "row_id"]
+__all__ = [
+    "TextFn",
+    "augmented_captions",
+    "composer_label",
+    "embed_texts",
+    "load_text_fn",
+    "row_id",
+]
 
 TextFn = Callable[[list[str]], torch.Tensor]
 
@@ -29,7 +36,7 @@ _TAG_TEMPLATES = (
 )
 
 
-def _composer_label(genre: str) -> str:
+def composer_label(genre: str) -> str:
     from mmgan.data.composers import COMPOSERS
 
     composer = COMPOSERS.get(genre)
@@ -45,7 +52,7 @@ def augmented_captions(row: dict[str, Any], k: int, rng: np.random.Generator) ->
     from mmgan.data.captions import make_caption
 
     genre = str(row.get("genre") or "music")
-    labels = [genre, _composer_label(genre)]
+    labels = [genre, composer_label(genre)]
     out = [str(row.get("caption") or f"a {genre} track")]
     structured = all(
         key in row for key in ("moods", "energy", "tempo", "bpm", "key", "meter", "instruments")

@@ -35,8 +35,8 @@ from mmgan.audio.features import MelParams
 from mmgan.config import save_config, to_dict
 from mmgan.data.corpus import read_metadata
 from mmgan.data.dataset import MelDataset
-from mmgan.data.theory import NOTE_NAMES
-from mmgan.style.audio_encoder import StyleModel
+from mmgan.style.audio_encoder import LOG_PAD, StyleModel, window_starts
+from mmgan.style.music_terms import KEYS, music_terms
 from mmgan.training.captions import (  # re-exported: callers import them from here
     TextFn,
     augmented_captions,
@@ -46,8 +46,6 @@ from mmgan.training.captions import (  # re-exported: callers import them from h
 )
 from mmgan.training.checkpoint import STATE_NAME, load_state, save_state
 from mmgan.utils import atomic_write_text
-
-KEYS = tuple(f"{t} {m}" for m in ("major", "minor") for t in NOTE_NAMES)
 
 
 @dataclass
@@ -59,10 +57,12 @@ class StyleModelConfig:
     embed_dim: int = 384
     window_frames: int = 256
     text_encoder: str = "minilm"
+    style_space_id: str = "mmgan-style-minilm-v2"
     temperature: float = 0.07
     text_hidden: int = 0
     chroma: bool = False
     rhythm: bool = False
+    music_terms: bool = False
 
 
 @dataclass
@@ -85,6 +85,9 @@ class StyleTrainConfig:
     export_dtype: str = "float32"
     aux_tags: float = 0.0
     aux_key: float = 0.0
+    init_from: str | None = None  # model folder to start from (its weights; new parts stay new)
+    freeze_audio: bool = False  # train only the text side against the fixed audio tower
+    frozen_hop: int = 64  # with freeze_audio: hop of the precomputed audio windows (frames)
 
 
 def build_model(cfg: StyleModelConfig) -> StyleModel:
@@ -137,8 +140,9 @@ def evaluate(
     try:
         audio = clip_embeddings(model, dataset)
         device = next(model.parameters()).device
-        prompt_emb = model.project_text(prompt_raw.to(device)).cpu()
-        caption_emb = model.project_text(caption_raw.to(device)).cpu()
+        prompt_emb = model.project_text(prompt_raw.to(device), model.text_terms(prompts)).cpu()
+        caption_emb = model.project_text(caption_raw.to(device), model.text_terms(captions))
+        caption_emb = caption_emb.cpu()
     finally:
         model.train(was)
     genre = torch.tensor([it.genre_idx for it in dataset.items])
@@ -190,10 +194,13 @@ class StyleTrainer:
         self.val_set = self._optional_split("val")
         torch.manual_seed(cfg.seed)
         self.model = build_model(cfg.model).to(cfg.device)
-        decay = [p for n, p in self.model.named_parameters() if p.ndim > 1 and "text_proj" not in n]
-        rest = [
-            p for n, p in self.model.named_parameters() if not (p.ndim > 1 and "text_proj" not in n)
-        ]
+        if cfg.init_from:
+            self._init_from(cfg.init_from)
+        if cfg.freeze_audio:
+            self.model.audio_encoder.requires_grad_(False)
+        trainable = [(n, p) for n, p in self.model.named_parameters() if p.requires_grad]
+        decay = [p for n, p in trainable if p.ndim > 1 and "text_proj" not in n]
+        rest = [p for n, p in trainable if not (p.ndim > 1 and "text_proj" not in n)]
         self.opt = torch.optim.AdamW(
             [
                 {"params": decay, "weight_decay": cfg.weight_decay},
@@ -203,8 +210,9 @@ class StyleTrainer:
         )
         self.step = 0
         self.text_cache: dict = {}
-        self.bank = self._caption_bank()  # [N, K + 1, D]
+        self.bank, self.bank_terms = self._caption_bank()  # [N, K + 1, D], 2 x [N, K + 1]
         self.key_idx = self._key_targets()  # [N] in 0..23, -1 unknown
+        self.audio_bank = self._audio_bank() if cfg.freeze_audio else None  # [N, W, D]
         self.aux_head = torch.nn.Linear(
             cfg.model.embed_dim, len(self.train_set.vocabulary) + len(KEYS)
         ).to(cfg.device)
@@ -228,22 +236,56 @@ class StyleTrainer:
         except ValueError:
             return None
 
-    def _caption_bank(self) -> torch.Tensor:
+    def _init_from(self, folder: str) -> None:
+        """Start from a trained model folder: every one of its weights must fit this model;
+        parts it lacks (music terms, a text MLP) keep their zero-initialised start."""
+        source = StyleModel.from_pretrained(folder)
+        own = {k: v.shape for k, v in self.model.state_dict().items()}
+        bad = [k for k, v in source.state_dict().items() if own.get(k) != v.shape]
+        if bad:
+            raise ValueError(
+                f"init_from {folder!r} does not fit this model config ({len(bad)} weights "
+                f"differ, e.g. {bad[0]!r}); use the same audio settings as that model"
+            )
+        self.model.load_state_dict(source.state_dict(), strict=False)
+
+    def _caption_bank(self) -> tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
         rows = {row_id(r): r for r in read_metadata(self.data)}
         k = self.cfg.captions_per_clip
         texts: list[str] = []
         for n, item in enumerate(self.train_set.items):
             row = rows.get(item.id, {"caption": item.caption})
             texts += augmented_captions(row, k, np.random.default_rng((self.cfg.seed, n)))
+        shape = (len(self.train_set), k + 1)
+        key_idx, bpm = music_terms(texts)
+        terms = (key_idx.reshape(shape), bpm.reshape(shape))
         key = hashlib.sha1(("\n".join(texts) + self.cfg.model.text_encoder).encode()).hexdigest()
         cache = self.out / "caption_bank.pt"
         if cache.is_file():
             stored = torch.load(cache, weights_only=True)
             if stored.get("key") == key:
-                return stored["emb"]
-        emb = embed_texts(self.text_fn, texts).reshape(len(self.train_set), k + 1, -1)
+                return stored["emb"], terms
+        emb = embed_texts(self.text_fn, texts).reshape(*shape, -1)
         save_state(cache, {"key": key, "emb": emb, "step": 0})
-        return emb
+        return emb, terms
+
+    @torch.no_grad()
+    def _audio_bank(self) -> torch.Tensor:
+        """With ``freeze_audio``: every train clip's window embeddings ``[N, W, D]`` (eval
+        mode, windows every ``frozen_hop`` frames), computed once; a step draws one each."""
+        from tqdm.auto import tqdm
+
+        model, w = self.model.eval(), self.cfg.model.window_frames
+        out = []
+        for i in tqdm(range(len(self.train_set)), desc="audio bank", disable=not self.progress):
+            mel = torch.from_numpy(np.array(self.train_set.load_mel(i), dtype=np.float32))
+            if mel.shape[1] < w:
+                mel = F.pad(mel, (0, w - mel.shape[1]), value=LOG_PAD)
+            starts = window_starts(mel.shape[1], w, self.cfg.frozen_hop)
+            crops = torch.stack([mel[:, s : s + w] for s in starts])[:, None]
+            out.append(model.embed_mel(crops.to(self.cfg.device)).cpu())
+        n = min(len(e) for e in out)  # equal-length clips give equal counts; else the first n
+        return torch.stack([e[:n] for e in out])
 
     def _key_targets(self) -> torch.Tensor:
         rows = {row_id(r): r for r in read_metadata(self.data)}
@@ -310,6 +352,11 @@ class StyleTrainer:
             self.train_set.set_epoch(epoch)
             chunks = [perm[i * b : (i + 1) * b].tolist() for i in range(first, per_epoch)]
             chunks = chunks[: self.cfg.steps - step]
+            if self.audio_bank is not None:  # frozen audio: no mel crops to load
+                for idx in chunks:
+                    yield step, idx, {}
+                    step += 1
+                continue
             loader = DataLoader(
                 self.train_set,
                 batch_sampler=chunks,
@@ -323,15 +370,22 @@ class StyleTrainer:
     def train_step(self, step: int, idx: list[int], batch: dict[str, Any]) -> dict[str, float]:
         """One optimiser step on a batch; returns namespaced scalars."""
         rng = np.random.default_rng((self.cfg.seed, 7, step))
+        rows = torch.as_tensor(idx)
         pick = torch.as_tensor(rng.integers(0, self.bank.shape[1], size=len(idx)))
-        text_raw = self.bank[torch.as_tensor(idx), pick].to(self.cfg.device)  # [B, D]
+        text_raw = self.bank[rows, pick].to(self.cfg.device)  # [B, D]
+        terms = tuple(t[rows, pick] for t in self.bank_terms)
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(step)
         self.model.train()
-        audio = self.model.embed_mel(batch["mel"].to(self.cfg.device))
-        text = self.model.project_text(text_raw)
+        if self.audio_bank is not None:
+            self.model.audio_encoder.eval()  # frozen: its batch-norm statistics stay put
+            window = torch.as_tensor(rng.integers(0, self.audio_bank.shape[1], size=len(idx)))
+            audio = self.audio_bank[rows, window].to(self.cfg.device)
+        else:
+            audio = self.model.embed_mel(batch["mel"].to(self.cfg.device))
+        text = self.model.project_text(text_raw, terms if self.cfg.model.music_terms else None)
         out = info_nce(audio, text, self.model.scale())
-        aux = self.aux_loss(audio, idx, batch)
+        aux = self.aux_loss(audio, idx, batch) if self.audio_bank is None else {"total": 0.0}
         self.opt.zero_grad(set_to_none=True)
         (out["loss"] + aux.pop("total")).backward()
         self.opt.step()

@@ -159,3 +159,55 @@ def test_aux_tag_and_key_losses_train_the_chroma_model(corpus, tmp_path):
 
     exported = StyleModel.from_pretrained(tmp_path / "run" / "model")
     assert exported.config["chroma"] and not any("aux" in k for k in exported.state_dict())
+
+
+def test_stage_two_trains_only_the_text_side_with_music_terms(corpus, tmp_path):
+    """init_from + freeze_audio: audio weights stay those of the stage-1 model bit for bit;
+    the key/tempo terms (zero at the start) learn; the exported model needs the terms."""
+    from mmgan.style.audio_encoder import StyleModel
+
+    torch.set_num_threads(1)
+    audio = dict(channels=[8, 16], width=32, window_frames=64, chroma=True, rhythm=True)
+    StyleTrainer(
+        _cfg(steps=3, model=StyleModelConfig(**audio)),
+        corpus,
+        tmp_path / "one",
+        text_fn=_bag_of_words,
+        progress=False,
+    ).fit()
+    cfg = _cfg(
+        steps=8,
+        model=StyleModelConfig(**audio, music_terms=True, style_space_id="test-v3"),
+        init_from=str(tmp_path / "one" / "model"),
+        freeze_audio=True,
+        frozen_hop=16,
+    )
+    trainer = StyleTrainer(cfg, corpus, tmp_path / "two", text_fn=_bag_of_words, progress=False)
+    assert trainer.audio_bank.shape[:2] == (len(trainer.train_set), trainer.audio_bank.shape[1])
+    assert trainer.audio_bank.shape[1] > 1  # several windows per clip to draw from
+    assert (trainer.bank_terms[0] < 24).any() and (trainer.bank_terms[1] > 0).any()
+    trainer.fit()
+    one = StyleModel.from_pretrained(tmp_path / "one" / "model")
+    two = StyleModel.from_pretrained(tmp_path / "two" / "model")
+    assert two.config["style_space_id"] == "test-v3" and two.config["music_terms"]
+    for name, p in one.audio_encoder.state_dict().items():
+        assert torch.equal(p, two.audio_encoder.state_dict()[name]), name
+    assert two.key_embedding.weight.abs().sum() > 0  # learned from zero
+    assert two.tempo_proj.weight.abs().sum() > 0
+    t = torch.nn.functional.normalize(torch.randn(2, 384), dim=-1)
+    with pytest.raises(ValueError, match="key and tempo"):
+        two.project_text(t)
+    a = two.project_text(t, two.text_terms(["jazz in D minor at 90 BPM"] * 2))
+    b = two.project_text(t, two.text_terms(["jazz in F# major at 160 BPM"] * 2))
+    assert not torch.allclose(a, b)
+
+
+def test_init_from_a_model_of_other_shapes_is_refused(corpus, tmp_path):
+    torch.set_num_threads(1)
+    StyleTrainer(
+        _cfg(steps=2), corpus, tmp_path / "one", text_fn=_bag_of_words, progress=False
+    ).fit()
+    bigger = StyleModelConfig(channels=[8, 32], width=32, window_frames=64)
+    cfg = _cfg(model=bigger, init_from=str(tmp_path / "one" / "model"))
+    with pytest.raises(ValueError, match="does not fit"):
+        StyleTrainer(cfg, corpus, tmp_path / "two", text_fn=_bag_of_words, progress=False)
