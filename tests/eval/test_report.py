@@ -172,6 +172,8 @@ def test_same_arguments_same_numbers_and_seams(tiny_corpus, models):
     assert seam["boundaries_s"] == [2.0, 4.0] and set(seam["per_genre"]) == set(GENRES)
     assert seam["mean_ratio"] > 2.0  # hard cuts between white and brown noise
     assert a["summary"][-1]["metric"] == "seam flux ratio"
+    two = jsonable(_sanity(Stitched(), tiny_corpus, models, seam_tracks=2, **kw))["model"]["seam"]
+    assert all(v["tracks"] == 2 and v["ratio"] > 2.0 for v in two["per_genre"].values())
 
 
 def test_write_report_json_and_html(tmp_path, baseline_report):
