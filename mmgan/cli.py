@@ -212,6 +212,14 @@ def generate(
     model: str | None = typer.Option(
         None, "--model", help="model folder or training run (default: the shipped model)"
     ),
+    engine: str | None = typer.Option(
+        None,
+        "--engine",
+        help="spectrogram (default) or symbolic (piano-roll GAN: also writes MIDI stems)",
+    ),
+    bpm: float | None = typer.Option(
+        None, "--bpm", help="symbolic engine: tempo (default: from the prompt or the style)"
+    ),
     out: Path = typer.Option(Path("out"), "--out", help="folder for track.wav + metadata.json"),
 ) -> None:
     """Generate a track from a prompt, a picture and/or a reference clip."""
@@ -222,8 +230,18 @@ def generate(
     for label, path in (("--image", image), ("--audio", audio)):
         if path is not None and not path.is_file():
             _fail(f"{label} {path}: no such file")
+    if engine not in (None, "spectrogram", "symbolic"):
+        _fail(f"--engine must be spectrogram or symbolic, got {engine!r}")
     try:
-        pipe = Pipeline.from_pretrained(model)
+        pipe = Pipeline.from_pretrained(model, engine=engine)
+    except (ValueError, FileNotFoundError, RuntimeError, PermissionError, OSError) as err:
+        _fail(str(err))
+    extra = {}
+    if bpm is not None:
+        if not hasattr(pipe, "tempo"):
+            _fail("--bpm needs the symbolic engine (--engine symbolic)")
+        extra["bpm"] = bpm
+    try:
         result = pipe(
             prompt,
             image=image,
@@ -232,12 +250,16 @@ def generate(
             seed=seed,
             truncation=truncation,
             morph_to=morph_to,
+            **extra,
         )
         folder = result.save(out)
     except (ValueError, FileNotFoundError, RuntimeError, PermissionError, OSError) as err:
         _fail(str(err))
     meta = result.metadata
     typer.echo(f"wrote {folder / 'track.wav'} ({result.seconds:.1f} s) and metadata.json")
+    if result.score is not None:
+        stems = ", ".join(f"stems/{p.role}.mid" for p in result.score.parts)
+        typer.echo(f"MIDI: arrangement.mid, {stems} ({meta['bpm']:g} BPM)")
     if meta.get("expression"):
         typer.echo(f"style: {meta['expression']}")
     tags = ", ".join(name for name, _ in meta.get("predicted_tags", [])[:5])

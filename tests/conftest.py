@@ -36,6 +36,21 @@ def tiny_gan_run(tiny_corpus, tmp_path_factory):
     return out
 
 
+@pytest.fixture(scope="session")
+def tiny_symbolic_run(tiny_corpus, tmp_path_factory):
+    """A piano-roll GAN trained for a few steps with configs/symbolic-tiny.yaml (a run folder)."""
+    from pathlib import Path
+
+    from mmgan.config import load_config
+    from mmgan.training.gan import GANTrainConfig
+    from mmgan.training.gan_trainer import GANTrainer
+
+    out = tmp_path_factory.mktemp("symbolic_run")
+    cfg = load_config(GANTrainConfig, Path(__file__).parents[1] / "configs" / "symbolic-tiny.yaml")
+    GANTrainer(cfg, tiny_corpus, out, progress=False).fit()
+    return out
+
+
 def _bytes_to_unicode() -> dict[int, str]:
     """GPT-2 / RoBERTa byte-level alphabet (every byte -> a printable character)."""
     printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1)]

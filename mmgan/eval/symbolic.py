@@ -90,7 +90,7 @@ def pianoroll_to_music(roll: np.ndarray, *, steps_per_beat: int = 12) -> Any:
     tracks = []
     for i, role in enumerate(ROLES):
         (track,) = muspy.from_pianoroll_representation(
-            values[i].astype(np.uint8),
+            values[i].astype(bool) if binary else values[i].astype(np.uint8),
             resolution=steps_per_beat,
             is_drum=role == "drums",
             encode_velocity=not binary,

@@ -32,6 +32,8 @@ from mmgan.models.specgan import SpecGenerator
 __all__ = ["DEFAULT_MODEL", "GenerationResult", "Pipeline", "MAX_SECONDS"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "gan"
+SYMBOLIC_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "gan-symbolic"
+PIANO_TYPE = "mmgan-pianoroll"
 MAX_SECONDS = 600.0
 DEFAULT_WEIGHTS = {"prompt": 1.0, "image": 0.5, "audio": 0.5, "style": 1.0}
 TARGET_LUFS = -16.0
@@ -49,21 +51,37 @@ class GenerationResult:
     mel: np.ndarray | None = None
     timings: dict[str, float] = field(default_factory=dict)
     style_track: np.ndarray | None = None
+    score: Any = None  # symbolic engine: the arranged Score (MIDI stems come from it)
+    rolls: np.ndarray | None = None  # symbolic engine: on/off rows [R, steps]
 
     @property
     def seconds(self) -> float:
         return len(self.audio) / self.sample_rate
 
     def save(self, directory: str | Path) -> Path:
-        """Write ``track.wav`` and ``metadata.json`` (atomically) into ``directory``."""
+        """Write ``track.wav`` and ``metadata.json`` (atomically) into ``directory``; from
+        the symbolic engine also ``arrangement.mid`` and ``stems/<track>.mid``."""
         from mmgan.audio.io import save_wav
         from mmgan.utils import atomic_write_text, ensure_writable_dir
 
         folder = ensure_writable_dir(directory)
         save_wav(folder / "track.wav", self.audio, self.sample_rate)
+        if self.score is not None:
+            from mmgan.generate.symbolic import write_midi
+
+            write_midi(self.score, folder)
         text = json.dumps(self.metadata, indent=2, ensure_ascii=False) + "\n"
         atomic_write_text(folder / "metadata.json", text)
         return folder
+
+
+def _model_type(folder: Path) -> str | None:
+    """``model_type`` of a model folder's config.json (``None`` if unreadable: the loader
+    then names the problem)."""
+    try:
+        return json.loads((folder / "config.json").read_text()).get("model_type")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _check(seconds: float, truncation: float, seed: int) -> None:
@@ -96,8 +114,14 @@ class Pipeline:
         self._axis: torch.Tensor | None = None
 
     @classmethod
-    def from_pretrained(cls, path_or_name: str | Path | None = None, *, space=None) -> Pipeline:
+    def from_pretrained(
+        cls, path_or_name: str | Path | None = None, *, space=None, engine: str | None = None
+    ) -> Pipeline:
         """The shipped default (``None``/``"default"``) or a model folder / training run.
+
+        ``engine``: ``"spectrogram"`` (the default shipped model) or ``"symbolic"`` (the
+        shipped piano-roll model, a :class:`~mmgan.generate.symbolic_pipeline.SymbolicPipeline`
+        with MIDI stems); a folder's own ``model_type`` decides when a path is given.
 
         Raises:
             FileNotFoundError: no model there. CheckpointError: not a GAN model folder,
@@ -106,9 +130,12 @@ class Pipeline:
         from mmgan.style.space import StyleSpace
         from mmgan.weights import CheckpointError, run_model_dir
 
-        folder = DEFAULT_MODEL if path_or_name in (None, "default") else run_model_dir(path_or_name)
+        if engine not in (None, "spectrogram", "symbolic"):
+            raise ValueError(f"engine must be 'spectrogram' or 'symbolic', got {engine!r}")
+        shipped = SYMBOLIC_MODEL if engine == "symbolic" else DEFAULT_MODEL
+        folder = shipped if path_or_name in (None, "default") else run_model_dir(path_or_name)
         if not folder.is_dir():
-            if folder == DEFAULT_MODEL:
+            if folder == shipped:
                 raise FileNotFoundError(
                     f"the shipped GAN is missing ({folder}); reinstall mmgan or pass a model "
                     "folder / training run written by `mmgan train gan`"
@@ -117,7 +144,16 @@ class Pipeline:
                 f"no GAN model at {folder}; pass a folder written by `mmgan train gan` "
                 f"(RUN/model) or leave it out for the shipped default"
             )
-        g, config = SpecGenerator.from_pretrained(folder)
+        gen_cls, pipe_cls = SpecGenerator, cls
+        if _model_type(folder) == PIANO_TYPE:
+            from mmgan.generate.symbolic_pipeline import SymbolicPipeline
+            from mmgan.models.pianoroll import PianoRollGenerator
+
+            gen_cls, pipe_cls = PianoRollGenerator, SymbolicPipeline
+        found = "symbolic" if gen_cls is not SpecGenerator else "spectrogram"
+        if engine is not None and engine != found:
+            raise CheckpointError(f"{folder} holds a {found} model, not a {engine} one")
+        g, config = gen_cls.from_pretrained(folder)
         space = space or StyleSpace.from_pretrained(config.get("style_model", "default"))
         want = config.get("style_space_id")
         if want and space.name != want:
@@ -128,7 +164,7 @@ class Pipeline:
         if space.dim != g.style_dim:
             raise CheckpointError(f"{folder}: style_dim {g.style_dim} != space dim {space.dim}")
         default = folder.parent.name if folder.name == "model" else folder.name
-        return cls(g, space, config, name=config.get("name", default))
+        return pipe_cls(g, space, config, name=config.get("name", default))
 
     # -- style ------------------------------------------------------------------------------
 

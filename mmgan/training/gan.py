@@ -32,6 +32,7 @@ __all__ = [
     "DiscriminatorConfig",
     "GANTrainConfig",
     "GeneratorConfig",
+    "PianoGeneratorConfig",
     "augment",
     "build_models",
     "d_step",
@@ -53,6 +54,22 @@ class GeneratorConfig:
 
 
 @dataclass
+class PianoGeneratorConfig:
+    """Constructor arguments of :class:`~mmgan.models.pianoroll.PianoRollGenerator`."""
+
+    z_shared: int = 32
+    z_shared_local: int = 32
+    z_private: int = 16
+    z_private_local: int = 16
+    z_every: int = 4  # beats between time-dependent latent anchors (a bar of 4/4)
+    w_dim: int = 256
+    mapping_layers: int = 3
+    channels: list[int] = field(default_factory=lambda: [256, 192])
+    track_channels: int = 96
+    binarize: bool = True
+
+
+@dataclass
 class DiscriminatorConfig:
     channels: list[int] = field(default_factory=lambda: [256, 256, 384, 512])
     mbstd_group: int = 4
@@ -66,7 +83,9 @@ def _default_lambdas() -> dict[str, float]:
 class GANTrainConfig:
     """Run settings; the networks' own arguments live in ``generator``/``discriminator``."""
 
+    family: str = "spectrogram"  # or "symbolic": multi-track piano-rolls (mmgan.models.pianoroll)
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
+    piano: PianoGeneratorConfig = field(default_factory=PianoGeneratorConfig)  # symbolic only
     discriminator: DiscriminatorConfig = field(default_factory=DiscriminatorConfig)
     style_model: str = "default"  # StyleSpace.from_pretrained name or folder
     steps: int = 4000
@@ -80,8 +99,10 @@ class GANTrainConfig:
     ema_decay: float = 0.999
     augment_p: float = 0.5
     text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
+    genre_prob: float = 0.0  # chance it is conditioned on its genre's name alone instead
+    hybrid_prob: float = 0.0  # chance an encoder-checked G row gets a two-genre slerp style
     captions_per_clip: int = 8
-    style_batch: int = 8  # generated crops a step that go through the style encoder
+    style_batch: int = 8  # generated crops a step through the style encoder (pairs: half)
     seed: int = 0
     device: str = "cpu"
     threads: int = 2
@@ -94,8 +115,16 @@ class GANTrainConfig:
 
 
 def build_models(cfg: GANTrainConfig, style_dim: int) -> tuple[SpecGenerator, SpecDiscriminator]:
-    """The one place a config becomes networks."""
-    g = SpecGenerator(style_dim=style_dim, **to_dict(cfg.generator))
+    """The one place a config becomes networks (either family; the discriminator is the same
+    1-D convolution over time with the generator's rows as channels)."""
+    if cfg.family == "symbolic":
+        from mmgan.models.pianoroll import PianoRollGenerator
+
+        g = PianoRollGenerator(style_dim=style_dim, **to_dict(cfg.piano))
+    elif cfg.family == "spectrogram":
+        g = SpecGenerator(style_dim=style_dim, **to_dict(cfg.generator))
+    else:
+        raise ValueError(f"family must be 'spectrogram' or 'symbolic', got {cfg.family!r}")
     d = SpecDiscriminator(style_dim=style_dim, rows=g.rows, **to_dict(cfg.discriminator))
     return g, d
 
@@ -184,9 +213,26 @@ def d_step(
 
 
 def g_step(
-    d, g, style: torch.Tensor, lat, cfg: GANTrainConfig, gen, *, div_ref: float, encoder=None
+    d,
+    g,
+    style: torch.Tensor,
+    lat,
+    cfg: GANTrainConfig,
+    gen,
+    *,
+    div_ref: float,
+    encoder=None,
+    generic: torch.Tensor | None = None,
+    style_ref: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """Generator loss; rows ``i`` and ``i + B/2`` share a style (``style``'s first half)."""
+    """Generator loss; rows ``i`` and ``i + B/2`` share a style (``style``'s first half).
+
+    ``generic [B]`` marks rows conditioned on a bare genre name and ``style_ref [B]`` the
+    real within-genre spread of their genre in the style encoder's embedding; with
+    ``lambdas["div_style"]`` such pairs are pushed apart in that embedding up to it (what a
+    listener, and ``mmgan eval``, counts as variety: other keys, tempi, instruments, not
+    only other noise).
+    """
     lam, half = cfg.lambdas, len(style) // 2
     style = torch.cat([style[:half], style[:half], style[2 * half :]])
     fake = g(style, lat)
@@ -200,15 +246,47 @@ def g_step(
         l_div = -ratio.clamp(max=1.0).mean()
         loss = loss + lam["div"] * l_div
         logs["g/div"] = l_div.item()
-    if lam.get("style", 0.0) > 0 and encoder is not None:
-        n = min(cfg.style_batch, len(fake))
-        feats = unwrap(g).denormalise(fake[:n])
-        emb = encoder(feats[:, None])
-        l_style = (1 - (F.normalize(emb, dim=-1) * style[:n]).sum(-1)).mean()
-        loss = loss + lam["style"] * l_style
-        logs["g/style"] = l_style.item()
+    want_div = lam.get("div_style", 0.0) > 0 and generic is not None and style_ref is not None
+    if encoder is not None and (lam.get("style", 0.0) > 0 or want_div):
+        n = max(1, min(cfg.style_batch // 2, half))  # n pairs: rows 0..n-1 and half..half+n-1
+        rows = torch.cat([torch.arange(n), half + torch.arange(n)]).to(fake.device)
+        emb = F.normalize(encoder(unwrap(g).denormalise(fake[rows])[:, None]), dim=-1)
+        if lam.get("style", 0.0) > 0:
+            l_style = (1 - (emb * style[rows]).sum(-1)).mean()
+            loss = loss + lam["style"] * l_style
+            logs["g/style"] = l_style.item()
+        mask = generic[:n].to(fake.device) if want_div else None
+        if mask is not None and mask.any():
+            spread = 1 - (emb[:n] * emb[n:]).sum(-1)  # [n] cosine distance within each pair
+            ratio_s = (spread / style_ref[:n].to(fake.device).clamp(min=1e-6))[mask]
+            l_div_s = -ratio_s.clamp(max=1.0).mean()
+            loss = loss + lam["div_style"] * l_div_s
+            logs["g/div_style"] = l_div_s.item()
     logs["g/loss"] = loss.item()
     return loss, logs
+
+
+@torch.no_grad()
+def hybrid_rows(
+    style: torch.Tensor, genre: torch.Tensor, prob: float, n: int, gen: torch.Generator
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Training-time hybrids for the generator step: each of rows ``0..n-1`` (the pairs the
+    style encoder checks) becomes, with chance ``prob``, ``slerp(own, other, alpha)`` with
+    another row of a different genre at ``alpha ~ U(0.25, 0.75)``. No real clip answers such
+    a style, so only the style-consistency loss says what it should sound like: in between,
+    as the style encoder hears it (the discriminator still asks for realism). Returns the
+    styles and the ``[B]`` mask of mixed rows."""
+    from mmgan.generate.latent import slerp
+
+    b = len(style)
+    pick = torch.rand(b, generator=gen) < prob
+    partner = torch.randint(0, b, (b,), generator=gen)
+    alpha = 0.25 + 0.5 * torch.rand(b, 1, generator=gen)
+    pick[n:] = False
+    pick &= genre.cpu() != genre.cpu()[partner]
+    pick = pick.to(style.device)
+    mixed = slerp(style, style[partner.to(style.device)], alpha.to(style.device))
+    return torch.where(pick[:, None], mixed, style), pick
 
 
 @torch.no_grad()

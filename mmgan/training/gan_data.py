@@ -7,6 +7,10 @@ vectors it may be conditioned on.
   the text embeddings of K augmented captions (random tag subsets and templates), so the
   generator learns from both kinds of vector a user will give it (a prompt, a reference
   clip);
+- ``genre_styles [G, T, D]``: each genre's name in T short templates ("a techno track"),
+  the vague prompts users type most, which must yield the whole variety of the genre;
+- ``style_within [G]``: each genre's mean pairwise cosine distance between the training
+  clips' audio embeddings, how far apart two real answers to such a prompt are;
 - per-row feature mean/std (the generator's normalisation) and the genre of each clip.
 
 Built once per run and cached in ``RUN/gan_bank.pt`` (keyed by the corpus and the style
@@ -25,10 +29,12 @@ import torch
 from mmgan.audio.features import MelParams
 from mmgan.data.corpus import read_metadata
 from mmgan.data.dataset import LOG_PAD, MelDataset
-from mmgan.training.captions import augmented_captions, row_id
+from mmgan.training.captions import augmented_captions, composer_label, row_id
 from mmgan.training.checkpoint import load_state, save_state
 
-__all__ = ["GANData", "load_gan_data"]
+__all__ = ["GENRE_TEMPLATES", "GANData", "load_gan_data"]
+
+GENRE_TEMPLATES = ("{genre}", "a {genre} track", "{genre} music", "some {label}")
 
 
 @dataclass
@@ -39,14 +45,40 @@ class GANData:
     genres: list[str]
     mean: torch.Tensor  # [rows]
     std: torch.Tensor  # [rows]
+    genre_styles: torch.Tensor  # [G, T, D] float32, L2-normalised
+    style_within: torch.Tensor  # [G] mean 1 - cos between clips' audio embeddings
+    lengths: torch.Tensor | None = None  # [N] valid frames of each clip (None: all of F)
+    align: int = 1  # crops start on multiples of this (12 = on a beat, for piano-rolls)
+    bpm: torch.Tensor | None = None  # [N] tagged tempo (symbolic family)
+
+    def tempo_head(self, ridge: float = 1.0) -> dict[str, object]:
+        """Ridge regression of log tempo on every style vector of a clip (its audio and
+        caption embeddings), for a generator that works in beats and needs a tempo when the
+        prompt names none: ``{"weight": [D], "bias": b}`` (log BPM = weight . s + bias)."""
+        if self.bpm is None:
+            raise ValueError("no tempi in this data (only the symbolic family loads them)")
+        x = self.styles.reshape(-1, self.styles.shape[-1]).double()
+        y = self.bpm.double().log().repeat_interleave(self.styles.shape[1])
+        mean_x, mean_y = x.mean(0), y.mean()
+        xc = x - mean_x
+        w = torch.linalg.solve(
+            xc.T @ xc + ridge * torch.eye(x.shape[1], dtype=x.dtype), xc.T @ (y - mean_y)
+        )
+        return {"weight": [round(float(v), 6) for v in w], "bias": float(mean_y - mean_x @ w)}
 
     def __len__(self) -> int:
         return self.feats.shape[0]
 
     def crops(self, idx: torch.Tensor, frames: int, g: torch.Generator) -> torch.Tensor:
-        """Random crops ``[len(idx), rows, frames]`` (float32, log units) of clips ``idx``."""
+        """Random crops ``[len(idx), rows, frames]`` (float32, log units) of clips ``idx``,
+        inside each clip's valid frames when it has fewer than ``F``, starting on multiples
+        of ``align``."""
         total = self.feats.shape[-1]
-        starts = torch.randint(0, total - frames + 1, (len(idx),), generator=g)
+        if self.lengths is None and self.align == 1:  # (the shipped spectrogram GAN's draws)
+            starts = torch.randint(0, total - frames + 1, (len(idx),), generator=g)
+        else:
+            room = (self.lengths[idx].clamp(min=frames) - frames) // self.align + 1
+            starts = (torch.rand(len(idx), generator=g) * room).long() * self.align
         return torch.stack(
             [
                 self.feats[i, :, s : s + frames]
@@ -78,41 +110,101 @@ def load_gan_data(
     seed: int = 0,
     cache: str | Path | None = None,
     progress: bool = True,
+    family: str = "spectrogram",
 ) -> GANData:
     """Features and style vectors of the ``train`` split of corpus ``data``.
 
     ``space`` is the (frozen) :class:`mmgan.style.StyleSpace` the GAN is conditioned in.
+    ``family="symbolic"``: the features are the clips' piano-rolls as stacked track rows
+    (:class:`mmgan.models.pianoroll.RollLayout`, {0, 1}, 12 steps per beat, crops on beats);
+    the style vectors are the same (the clips' audio embeddings and captions).
     """
+    if family not in ("spectrogram", "symbolic"):
+        raise ValueError(f"family must be 'spectrogram' or 'symbolic', got {family!r}")
     data = Path(data)
     params = MelParams(chroma=True)
-    ds, feats, genre = _features(data, params, min_frames, progress)
+    ds, feats, genre = _features(
+        data, params, min_frames if family == "spectrogram" else 0, progress
+    )
     rows = {row_id(r): r for r in read_metadata(data)}
     texts: list[str] = []
     for n, item in enumerate(ds.items):
         row = rows.get(item.id, {"caption": item.caption, "genre": ds.genres[item.genre_idx]})
         texts += augmented_captions(row, captions_per_clip - 1, np.random.default_rng((seed, n)))
+    prompts = [
+        t.format(genre=g, label=composer_label(g)) for g in ds.genres for t in GENRE_TEMPLATES
+    ]
     key = hashlib.sha1(
-        ("\n".join(texts) + space.name + str(tuple(feats.shape))).encode()
+        ("\n".join(texts + prompts) + space.name + str(tuple(feats.shape))).encode()
     ).hexdigest()[:16]
     cached = Path(cache) if cache else None
     if cached is not None and cached.is_file():
         state = load_state(cached)
         if state.get("key") == key:
-            return _assemble(ds, feats, genre, state["styles"])
+            return _finish(family, data, ds, feats, genre, state, min_frames)
     with torch.no_grad():
         text = torch.cat([space.encode_text(texts[i : i + 512]) for i in range(0, len(texts), 512)])
+        generic = space.encode_text(prompts).view(len(ds.genres), len(GENRE_TEMPLATES), -1)
         model = space.model
         audio = torch.stack(
             [model.embed_clip_mel(feats[i]) for i in _bar(range(len(ds)), progress)]
         )
     styles = torch.cat([audio[:, None], text.view(len(ds), captions_per_clip, -1)], dim=1)
+    state = {"step": 0, "key": key, "styles": styles.float(), "genre_styles": generic.float()}
     if cached is not None:
-        save_state(cached, {"step": 0, "key": key, "styles": styles.float()})
-    return _assemble(ds, feats, genre, styles.float())
+        save_state(cached, state)
+    return _finish(family, data, ds, feats, genre, state, min_frames)
 
 
-def _assemble(ds, feats: torch.Tensor, genre: torch.Tensor, styles: torch.Tensor) -> GANData:
+def _finish(family, data: Path, ds, feats, genre, state: dict, min_frames: int) -> GANData:
+    styles, generic = state["styles"], state["genre_styles"]
+    if family == "spectrogram":
+        return _assemble(ds, feats, genre, styles, generic)
+    rolls, lengths = _rolls(data, ds, min_frames)
+    from mmgan.models.pianoroll import STEPS_PER_BEAT
+
+    rows = {row_id(r): r for r in read_metadata(data)}
+    out = _assemble(ds, rolls, genre, styles, generic)
+    out.lengths, out.align = lengths, STEPS_PER_BEAT
+    out.bpm = torch.tensor([float(rows.get(it.id, {}).get("bpm", 120.0)) for it in ds.items])
+    return out
+
+
+def _rolls(data: Path, ds, min_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every training clip's piano-roll as stacked track rows ``[N, R, S]`` ({0, 1}) and
+    its length in steps; clips shorter than ``min_steps`` are padded with silence."""
+    from mmgan.audio.midi import load_pianoroll
+    from mmgan.models.pianoroll import RollLayout
+
+    rows = {row_id(r): r for r in read_metadata(data)}
+    layout, out = RollLayout(), []
+    for item in ds.items:
+        rel = rows.get(item.id, {}).get("pianoroll_file")
+        if not rel or not (data / rel).is_file():
+            raise FileNotFoundError(
+                f"clip {item.id!r} has no piano-roll (metadata 'pianoroll_file'); the symbolic "
+                "family trains on corpora built by `mmgan dataset build` (or with piano-rolls)"
+            )
+        z = load_pianoroll(data / rel)
+        out.append(layout.to_rows(z["pianoroll"], [str(r) for r in z["roles"]]))
+    lengths = torch.tensor([r.shape[1] for r in out])
+    steps = max(min_steps, int(lengths.max()))
+    rolls = np.zeros((len(out), layout.rows, steps), dtype=np.float32)
+    for i, r in enumerate(out):
+        rolls[i, :, : r.shape[1]] = r
+    return torch.from_numpy(rolls), lengths.clamp(min=min_steps)
+
+
+def _assemble(
+    ds, feats: torch.Tensor, genre: torch.Tensor, styles: torch.Tensor, generic: torch.Tensor
+) -> GANData:
     mel_rows = feats.permute(1, 0, 2).reshape(feats.shape[1], -1)
+    within = torch.full((len(ds.genres),), float("nan"))
+    for k in range(len(ds.genres)):
+        emb = styles[genre == k, 0]  # the clips' own audio embeddings
+        if len(emb) >= 2:
+            sims = emb @ emb.T
+            within[k] = 1 - (sims.sum() - sims.diagonal().sum()) / (len(emb) * (len(emb) - 1))
     return GANData(
         feats=feats.half(),
         styles=styles,
@@ -120,6 +212,8 @@ def _assemble(ds, feats: torch.Tensor, genre: torch.Tensor, styles: torch.Tensor
         genres=list(ds.genres),
         mean=mel_rows.mean(dim=1),
         std=mel_rows.std(dim=1),
+        genre_styles=generic,
+        style_within=within,
     )
 
 

@@ -23,25 +23,81 @@ PROBE_SEED = 1234
 
 @torch.no_grad()
 def diversity_report(
-    g, space, genres: list[str], real_within: dict[str, float], frames: int, n: int = 8
+    g,
+    space,
+    genres: list[str],
+    real_within: dict[str, float],
+    frames: int,
+    n: int = 8,
+    style_within: torch.Tensor | None = None,
 ) -> dict[str, float]:
     """Per genre prompt ``"a {genre} track"``: within-prompt L1 spread of ``n`` samples over
-    the real within-genre spread (``div/<genre>``, min and mean), and how often the style
-    encoder's zero-shot genre of a sample is the prompted one (``cond/style_acc``)."""
-    text = space.encode_text([f"a {g_} track" for g_ in genres]).to(g.feat_mean.device)
+    the real within-genre spread (``div/<genre>``, min and mean), the same in the style
+    encoder's embedding (``sdiv/<genre>``, what ``mmgan eval`` reports; needs
+    ``style_within``), and how often the style encoder's zero-shot genre of a sample is the
+    prompted one (``cond/style_acc``)."""
+    text = space.encode_text([f"a {g_} track" for g_ in genres]).to(_device(g))
     steps = frames // g.upsample
     out: dict[str, float] = {}
     hits, total = 0, 0
+    audio = not is_symbolic(g)  # the style encoder hears mels, not piano-rolls
     for k, genre in enumerate(genres):
         lat = g.sample_latents(n, steps, seed=PROBE_SEED + k).to(text.device)
         x = g(text[k : k + 1].expand(n, -1), lat)
         out[f"div/{genre}"] = within_distance(x) / max(real_within.get(genre, math.nan), 1e-8)
+        if not audio:
+            continue
         emb = space.model.embed_mel(g.denormalise(x)[:, None])
         hits += int((emb @ text.T).argmax(dim=1).eq(k).sum())
         total += n
-    ratios = [v for v in out.values() if np.isfinite(v)]
-    out["div/min"], out["div/mean"] = float(min(ratios)), float(np.mean(ratios))
-    out["cond/style_acc"] = hits / max(1, total)
+        if style_within is not None:
+            sims = emb @ emb.T
+            spread = 1 - (sims.sum() - sims.diagonal().sum()) / (n * (n - 1))
+            out[f"sdiv/{genre}"] = float(spread / style_within[k].clamp(min=1e-8))
+    if audio:
+        out.update(hybrid_report(g, space, genres, text, steps, n))
+        out["cond/style_acc"] = hits / max(1, total)
+    for prefix in ("div", "sdiv"):
+        ratios = [v for k, v in out.items() if k.startswith(prefix + "/") and np.isfinite(v)]
+        if ratios:
+            out[f"{prefix}/min"], out[f"{prefix}/mean"] = min(ratios), float(np.mean(ratios))
+    return out
+
+
+def is_symbolic(g) -> bool:
+    from mmgan.models.pianoroll import PianoRollGenerator
+
+    return isinstance(g, PianoRollGenerator)
+
+
+def _device(g) -> torch.device:
+    return next(g.parameters()).device
+
+
+HYBRID_PAIRS = (("baroque", "idm"), ("jazz", "metal"), ("folk", "ambient"), ("hiphop", "symphonic"))
+
+
+@torch.no_grad()
+def hybrid_report(g, space, genres: list[str], text: torch.Tensor, steps: int, n: int) -> dict:
+    """The seed's hybrid pairs at the midpoint ``slerp(a, b, 0.5)``: the style encoder's
+    zero-shot ``min(P(a), P(b))`` over the genres (``hyb/<a>-<b>``, and ``hyb/min``); both
+    near 0.5 is a blend, one near 1 a switch."""
+    from mmgan.generate.latent import slerp
+
+    pairs = [(a, b) for a, b in HYBRID_PAIRS if a in genres and b in genres]
+    if not pairs and len(genres) >= 2:
+        pairs = [(genres[0], genres[1])]
+    out: dict[str, float] = {}
+    scale = space.model.scale()
+    for j, (a, b) in enumerate(pairs):
+        ia, ib = genres.index(a), genres.index(b)
+        lat = g.sample_latents(n, steps, seed=PROBE_SEED + 100 + j).to(text.device)
+        x = g(slerp(text[ia], text[ib], 0.5).expand(n, -1), lat)
+        emb = space.model.embed_mel(g.denormalise(x)[:, None])
+        p = torch.softmax(scale * emb @ text.T, dim=1).mean(dim=0)
+        out[f"hyb/{a}-{b}"] = float(torch.minimum(p[ia], p[ib]))
+    if out:
+        out["hyb/min"] = min(out.values())
     return out
 
 
@@ -76,7 +132,12 @@ class Monitor:
         self.acc.clear()
         if cfg.eval_every and (step % cfg.eval_every == 0 or step == cfg.steps):
             self.last_eval = diversity_report(
-                self.t.g_ema, self.t.space, self.t.data_.genres, self.real_within, cfg.crop_frames
+                self.t.g_ema,
+                self.t.space,
+                self.t.data_.genres,
+                self.real_within,
+                cfg.crop_frames,
+                style_within=self.t.data_.style_within,
             )
             record.update({k: round(v, 4) for k, v in self.last_eval.items()})
         if cfg.sample_every and (step % cfg.sample_every == 0 or step == cfg.steps):
@@ -91,7 +152,10 @@ class Monitor:
 
     @torch.no_grad()
     def samples(self, step: int, frames: int = 512) -> Path:
-        """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (Griffin-Lim) per genre."""
+        """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (Griffin-Lim) per genre
+        (symbolic family: piano-roll grid and ``<genre>.mid``, see :meth:`roll_samples`)."""
+        if is_symbolic(self.t.g_ema):
+            return self.roll_samples(step)
         from matplotlib.figure import Figure  # no pyplot: leaves the user's backend alone
 
         from mmgan.audio.features import griffin_lim
@@ -100,7 +164,7 @@ class Monitor:
         g, genres = self.t.g_ema, self.t.data_.genres
         folder = self.t.out / "samples" / f"step_{step:06d}"
         folder.mkdir(parents=True, exist_ok=True)
-        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(g.feat_mean.device)
+        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(_device(g))
         lat = g.sample_latents(len(genres), frames // g.upsample, seed=PROBE_SEED)
         feats = g.denormalise(g(text, lat.to(text.device))).float().cpu().numpy()
         fig = Figure(figsize=(8, 1.3 * len(genres)))
@@ -116,6 +180,38 @@ class Monitor:
         for genre, f in zip(genres, feats, strict=True):
             wave = griffin_lim(f[: g.n_mels], n_iter=16)
             save_wav(folder / f"{genre}.wav", peak_normalize(wave), 22050)
+        return folder
+
+    @torch.no_grad()
+    def roll_samples(self, step: int, beats: int = 16) -> Path:
+        """Symbolic family: ``grid.png`` (every genre's four tracks over ``beats`` beats) and
+        ``<genre>.mid`` (arranged with that genre's instruments, 120 BPM)."""
+        from matplotlib.figure import Figure
+
+        from mmgan.audio.midi import save_midi
+        from mmgan.generate.symbolic import arrange
+
+        g, genres = self.t.g_ema, self.t.data_.genres
+        folder = self.t.out / "samples" / f"step_{step:06d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(_device(g))
+        lat = g.sample_latents(len(genres), beats, seed=PROBE_SEED)
+        rolls = g.denormalise(g(text, lat.to(text.device))).float().cpu().numpy()
+        fig = Figure(figsize=(8, 1.6 * len(genres)))
+        axes = fig.subplots(len(genres), 1, squeeze=False)
+        bounds = [g.layout.slices[t].stop for t in g.layout.tracks[:-1]]
+        for ax, genre, r in zip(axes[:, 0], genres, rolls, strict=True):
+            ax.imshow(r, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest")
+            for b in bounds:
+                ax.axhline(b - 0.5, color="tab:red", lw=0.5)
+            ax.set_ylabel(genre, rotation=0, ha="right", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(f"EMA generator, step {step}: drums | bass | harmony | lead (bottom up)")
+        fig.tight_layout()
+        fig.savefig(folder / "grid.png", dpi=80)
+        for genre, r in zip(genres, rolls, strict=True):
+            save_midi(arrange(r, [(genre, 1.0)], bpm=120.0), folder / f"{genre}.mid")
         return folder
 
     def final(self) -> dict[str, float]:

@@ -32,6 +32,7 @@ from mmgan.training.gan import (
     d_step,
     ema_update,
     g_step,
+    hybrid_rows,
     step_generator,
     within_distance,
 )
@@ -55,11 +56,19 @@ class GANTrainer:
         progress: bool = True,
         space=None,
     ) -> None:
-        if cfg.crop_frames % 8 or cfg.batch_size < 4 or cfg.batch_size % 2:
+        unit = 12 if cfg.family == "symbolic" else 8  # frames per coarse step (x 4 for D)
+        if cfg.crop_frames % unit or cfg.batch_size < 4 or cfg.batch_size % 2:
             raise ValueError(
-                f"crop_frames must be a multiple of 8 and batch_size even and >= 4, got "
+                f"crop_frames must be a multiple of {unit} and batch_size even and >= 4, got "
                 f"{cfg.crop_frames}, {cfg.batch_size}"
             )
+        if cfg.family == "symbolic":
+            audio_only = {k: v for k, v in cfg.lambdas.items() if k in ("style", "div_style") and v}
+            if audio_only or cfg.hybrid_prob > 0:
+                raise ValueError(
+                    f"the symbolic family has no audio for the style encoder to hear: set "
+                    f"lambdas {sorted(audio_only)} and hybrid_prob to 0"
+                )
         self.cfg, self.data, self.out, self.progress = cfg, Path(data), Path(out), progress
         self.dist = init_distributed(cfg.device)
         self.device = torch.device(self.dist.device)
@@ -78,6 +87,7 @@ class GANTrainer:
             seed=cfg.seed,
             cache=cache,
             progress=progress and self.dist.is_main,
+            family=cfg.family,
         )
         torch.manual_seed(cfg.seed)  # identical initial weights on every rank
         g, d = build_models(cfg, self.space.dim)
@@ -87,7 +97,7 @@ class GANTrainer:
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=tuple(cfg.betas))
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas))
         self.encoder = None
-        if cfg.lambdas.get("style", 0.0) > 0:
+        if cfg.lambdas.get("style", 0.0) > 0 or cfg.lambdas.get("div_style", 0.0) > 0:
             self.encoder = self.space.model.to(self.device).eval().requires_grad_(False)
             self.encoder = self.encoder.embed_mel
         self.real_within = self._real_within()  # {genre: distance}
@@ -138,8 +148,11 @@ class GANTrainer:
 
     # -- one step --------------------------------------------------------------------------
 
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Generator]:
-        """Real crops (normalised) and their style vectors for ``step`` on this rank."""
+    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor, torch.Generator, dict]:
+        """Real crops (normalised), their style vectors, the step's generator, and
+        ``{"generic": [B] bool, "style_ref": [B], "genre": [B]}`` (rows conditioned on a bare
+        genre name; their genre's real spread in the style embedding; the clips' genres)
+        for ``step`` on this rank."""
         cfg, data = self.cfg, self.data_
         gen = step_generator(cfg.seed, step, self.dist.rank)
         idx = torch.randint(0, len(data), (cfg.batch_size,), generator=gen)
@@ -150,11 +163,22 @@ class GANTrainer:
             torch.randint(1, max(2, k), (cfg.batch_size,), generator=gen).clamp(max=k - 1),
             torch.zeros(cfg.batch_size, dtype=torch.long),
         )
-        return real, data.styles[idx, col].to(self.device), gen
+        style = data.styles[idx, col]
+        generic = torch.zeros(cfg.batch_size, dtype=torch.bool)
+        if cfg.genre_prob > 0:
+            generic = torch.rand(cfg.batch_size, generator=gen) < cfg.genre_prob
+            which = torch.randint(0, data.genre_styles.shape[1], (cfg.batch_size,), generator=gen)
+            style = torch.where(generic[:, None], data.genre_styles[data.genre[idx], which], style)
+        extra = {
+            "generic": generic,
+            "style_ref": data.style_within[data.genre[idx]],
+            "genre": data.genre[idx],
+        }
+        return real, style.to(self.device), gen, extra
 
     def train_step(self, step: int) -> dict[str, float]:
         cfg = self.cfg
-        real, style, gen = self.batch(step)
+        real, style, gen, extra = self.batch(step)
         g_mod = unwrap(self.g)
         steps = cfg.crop_frames // g_mod.upsample
         amp = torch.autocast(self.device.type, torch.bfloat16, enabled=cfg.amp)
@@ -171,9 +195,22 @@ class GANTrainer:
         self.g.requires_grad_(True)
         self.d.requires_grad_(False)
         lat = g_mod.sample_latents(cfg.batch_size, steps, generator=gen).to(self.device)
+        genre = extra.pop("genre")
+        if cfg.hybrid_prob > 0:
+            n = min(cfg.style_batch // 2, cfg.batch_size // 2)
+            style, mixed = hybrid_rows(style, genre, cfg.hybrid_prob, n, gen)
+            extra["generic"] = extra["generic"] & ~mixed.cpu()
         with amp:
             loss_g, logs_g = g_step(
-                self.d, self.g, style, lat, cfg, gen, div_ref=self.div_ref, encoder=self.encoder
+                self.d,
+                self.g,
+                style,
+                lat,
+                cfg,
+                gen,
+                div_ref=self.div_ref,
+                encoder=self.encoder,
+                **extra,
             )
         self.opt_g.zero_grad(set_to_none=True)
         loss_g.backward()
@@ -187,7 +224,11 @@ class GANTrainer:
         """What the exported model needs besides its constructor arguments."""
         from mmgan.audio.features import DEFAULT_MEL
 
+        extra = {}
+        if self.cfg.family == "symbolic":
+            extra = {"family": "symbolic", "tempo_head": self.data_.tempo_head()}
         return {
+            **extra,
             "style_space_id": self.space.name,
             "style_model": self.cfg.style_model,
             "sample_rate": DEFAULT_MEL.sr,

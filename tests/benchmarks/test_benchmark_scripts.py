@@ -1,4 +1,4 @@
-"""benchmarks/quality.py and benchmarks/speed.py run in their fastest mode on a tiny GAN run
+"""benchmarks/quality.py, speed.py and symbolic.py run in their fastest mode on a tiny GAN run
 and print JSON whose checks carry finite values and pass/fail booleans (the tiny model
 fails the targets; only the shape of the output is asserted)."""
 
@@ -76,3 +76,16 @@ def test_speed_fast(tiny_gan_run, tmp_path):
     for block in (r["generator"], r["end_to_end"], r["baseline_griffin_lim"], r["ratios"]):
         assert all(finite(v) for v in block.values() if not isinstance(v, str | list | dict))
     assert r["baseline_griffin_lim"]["seconds_s"] > 0
+
+
+def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
+    args = ["--model", str(tiny_symbolic_run), "--data", str(tiny_corpus), "--split", "train"]
+    r = run_script("symbolic.py", *args, "--fast", "--threads", "1", out=tmp_path / "sym.json")
+    names = ["genres_within_metrics", "conditioning_accuracy", "diversity_min_ratio"]
+    assert_checks(r, [*names, "seconds_60s_with_stems"])
+    assert len(r["genres"]) == 2 and r["fast"] is True
+    for genre in r["genres"]:
+        block = r["per_genre"][genre]
+        assert len(block["metrics"]) == 8 and 0 <= block["judge_accuracy"] <= 1
+        assert sum(finite(m["real"]) for m in block["metrics"].values()) >= 6
+    assert r["speed"]["stems"] and all(s.endswith(".mid") for s in r["speed"]["stems"])

@@ -21,6 +21,7 @@ from mmgan.training.gan import (
     build_models,
     d_step,
     g_step,
+    hybrid_rows,
     step_generator,
     within_distance,
 )
@@ -37,7 +38,7 @@ def tiny_cfg(**overrides) -> GANTrainConfig:
 
 
 def test_configs_load():
-    for name in ("tiny", "cpu-small", "gpu-base"):
+    for name in ("tiny", "cpu-small", "gpu-base", "symbolic-tiny", "symbolic-small"):
         cfg = load_config(GANTrainConfig, ROOT / "configs" / f"{name}.yaml")
         assert cfg.crop_frames % 8 == 0 and cfg.steps > 0
     assert load_config(GANTrainConfig, ROOT / "configs" / "gpu-base.yaml").device == "cuda"
@@ -71,6 +72,60 @@ def test_loss_steps_return_namespaced_scalars():
     assert all(p.grad is not None for p in g.parameters() if p.requires_grad)
 
 
+def test_style_diversity_term_acts_on_generic_pairs_only():
+    cfg = tiny_cfg(style_batch=4)
+    cfg.lambdas = {"adv": 1.0, "div": 0.0, "style": 0.5, "div_style": 1.0}
+    torch.manual_seed(0)
+    g, d = build_models(cfg, style_dim=16)
+    proj = torch.randn(92 * 64, 16)
+
+    def encoder(mel):  # a fixed stand-in for the frozen style encoder: [n, 1, 92, T] -> [n, 16]
+        return mel.flatten(1) @ proj
+
+    style = torch.nn.functional.normalize(torch.randn(4, 16), dim=1)
+    gen = step_generator(0, 0)
+    lat = g.sample_latents(4, 8, generator=gen)
+    kw = dict(div_ref=1.0, encoder=encoder, style_ref=torch.full((4,), 0.3))
+    _, logs = g_step(d, g, style, lat, cfg, gen, generic=torch.zeros(4, dtype=torch.bool), **kw)
+    assert "g/style" in logs and "g/div_style" not in logs  # no bare-genre pair: no term
+    loss, logs = g_step(d, g, style, lat, cfg, gen, generic=torch.ones(4, dtype=torch.bool), **kw)
+    assert -1.0 <= logs["g/div_style"] < 0
+    g.zero_grad()
+    loss.backward()
+    assert all(p.grad is not None for p in g.parameters() if p.requires_grad)
+
+
+def test_genre_prob_conditions_rows_on_the_genre_name(tiny_corpus, tmp_path):
+    from mmgan.training.gan_trainer import GANTrainer
+
+    trainer = GANTrainer(
+        tiny_cfg(genre_prob=1.0, batch_size=8), tiny_corpus, tmp_path / "r", progress=False
+    )
+    data = trainer.data_
+    assert data.genre_styles.shape[:2] == (len(data.genres), 4)
+    assert torch.isfinite(data.style_within).all() and (data.style_within > 0).all()
+    _, style, _, extra = trainer.batch(0)
+    assert extra["generic"].all()
+    generic = data.genre_styles.reshape(-1, style.shape[1])
+    nearest = (style @ generic.T).max(dim=1).values
+    assert torch.allclose(nearest, torch.ones_like(nearest), atol=1e-5)  # each row is one
+    assert extra["style_ref"].shape == (8,)
+
+
+def test_hybrid_rows_mix_two_genres_only_in_the_checked_rows():
+    style = torch.nn.functional.normalize(torch.randn(8, 16), dim=1)
+    genre = torch.tensor([0, 1, 2, 3, 0, 1, 2, 3])
+    mixed, mask = hybrid_rows(style, genre, 1.0, 4, torch.Generator().manual_seed(0))
+    assert not mask[4:].any() and torch.equal(mixed[4:], style[4:])  # outside the n rows
+    assert mask.any()
+    assert torch.equal(mixed[~mask], style[~mask])
+    cos_own = (mixed[mask] * style[mask]).sum(-1)
+    assert (cos_own < 0.999).all()  # moved off its own style ...
+    assert torch.allclose(mixed.norm(dim=1), torch.ones(8), atol=1e-5)  # ... on the sphere
+    same = hybrid_rows(style, torch.zeros(8, dtype=torch.long), 1.0, 4, torch.Generator())
+    assert not same[1].any()  # a partner of the same genre is no hybrid
+
+
 def test_within_distance():
     x = torch.zeros(3, 2, 4)
     x[0] += 1
@@ -88,9 +143,12 @@ def test_tiny_run_writes_everything(tiny_gan_run):
     assert [r["step"] for r in rows] == [1, 2, 3, 4]
     assert {"d/loss", "g/adv", "g/div_ratio"} <= set(rows[0])
     assert "div/min" in rows[1] and "cond/style_acc" in rows[1]  # diversity tracked in training
+    assert 0 <= rows[1]["sdiv/min"] <= rows[1]["sdiv/mean"]  # ... in the style embedding too
+    assert any("g/div_style" in r for r in rows)  # tiny.yaml exercises the bare-genre pairs
+    assert 0 <= rows[1]["hyb/min"] <= 0.5  # the seed's hybrid pairs probed at the midpoint
     config = json.loads((run / "model" / "config.json").read_text())
     assert config["model_type"] == "mmgan-specgan" and config["trained_steps"] == 4
-    assert config["style_space_id"] == "mmgan-style-minilm-v2"
+    assert config["style_space_id"] == "mmgan-style-minilm-v3"
 
 
 def test_resume_equals_uninterrupted_run(tiny_corpus, tmp_path):
@@ -180,3 +238,29 @@ def test_mixed_precision_steps_on_cpu(tiny_corpus, tmp_path):
     trainer = GANTrainer(cfg, tiny_corpus, tmp_path, progress=False)
     logs = trainer.train_step(0)
     assert all(torch.isfinite(torch.tensor(v)) for v in logs.values())
+
+
+def test_symbolic_family_trains_with_the_same_trainer(tiny_symbolic_run):
+    run = tiny_symbolic_run
+    grid = run / "samples" / "step_000004"
+    assert (grid / "grid.png").stat().st_size > 1000 and len(list(grid.glob("*.mid"))) == 10
+    rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
+    assert {"d/loss", "g/adv", "g/div_ratio"} <= set(rows[0])
+    assert "div/min" in rows[1] and "sdiv/min" not in rows[1]  # no audio to embed
+    config = json.loads((run / "model" / "config.json").read_text())
+    assert config["model_type"] == "mmgan-pianoroll" and config["family"] == "symbolic"
+    head = config["tempo_head"]
+    assert len(head["weight"]) == 384 and 3.5 < head["bias"] < 5.5  # log BPM ~ 33-245
+
+
+def test_symbolic_family_refuses_audio_only_terms(tiny_corpus, tmp_path):
+    from mmgan.training.gan_trainer import GANTrainer
+
+    cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
+    cfg.lambdas = {**cfg.lambdas, "style": 1.0}
+    with pytest.raises(ValueError, match="no audio"):
+        GANTrainer(cfg, tiny_corpus, tmp_path / "r", progress=False)
+    cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
+    cfg.crop_frames = 100
+    with pytest.raises(ValueError, match="multiple of 12"):
+        GANTrainer(cfg, tiny_corpus, tmp_path / "r", progress=False)

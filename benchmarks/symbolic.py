@@ -1,0 +1,280 @@
+"""The symbolic engine against issue #6's targets: prints JSON.
+
+    python benchmarks/symbolic.py --data data/small             # shipped symbolic model
+    python benchmarks/symbolic.py --model runs/sym --data data/small --fast
+
+Per genre, ``--n`` clips of ``--seconds`` from the prompt ``"a {genre} track"`` (tempo from
+the model's tempo head, instruments from the genre's production), then:
+
+- the eight symbolic metrics the issue names (MuseGAN's EB, UPC, QN, DP, TD; muspy's
+  pitch-class entropy, scale and groove consistency) on the generated rolls, against the
+  corpus reference (:func:`mmgan.eval.symbolic.corpus_symbolic_table` on ``--split``). A
+  metric is "within" when ``|model - real| <= 0.25 |real|``, or, for references near zero
+  (``|real| < 0.08``: EB is 0 for most genres), ``|model - real| <= 0.02``; a genre passes
+  when all eight are within; target: >= 8 of the 10 genres;
+- conditioning accuracy of the independent judge on the rendered audio (>= 0.85);
+- within-genre diversity (>= 0.5 x the corpus's, every genre) of a roll descriptor: per clip
+  the pitch-class histogram of the pitched tracks (12), the onset-position histogram within
+  a beat (12), each track's note density (4) and mean pitch (3, /12); mean pairwise L1
+  between clips of one genre, model over real (``--split`` clips). The style embedding of
+  the audio is reported too, but the arrangement varies instruments per seed, so it mixes
+  production variety with the generator's;
+- speed: a 60 s track with four MIDI stems, ``pipe(...)`` + ``save`` (target <= 2 s).
+
+``--fast``: 2 genres, 2 clips, 4 s, 10 reference clips per genre: a smoke test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+EIGHT = (
+    "EB",
+    "UPC",
+    "QN",
+    "DP",
+    "TD",
+    "pitch_class_entropy",
+    "scale_consistency",
+    "groove_consistency",
+)
+TARGETS = {
+    "genres_within_metrics": (">=", 8.0),
+    "conditioning_accuracy": (">=", 0.85),
+    "diversity_min_ratio": (">=", 0.5),
+    "seconds_60s_with_stems": ("<=", 2.0),
+}
+
+
+def check(value: float | None, key: str, target: float | None = None) -> dict[str, Any]:
+    op, default = TARGETS[key]
+    target = default if target is None else target
+    ok = value is not None and math.isfinite(value)
+    passed = ok and (value >= target - 1e-9 if op == ">=" else value <= target + 1e-9)
+    return {
+        "value": float(value) if ok else None,
+        "op": op,
+        "target": float(target),
+        "passed": bool(passed),
+    }
+
+
+def eight(m: dict[str, float]) -> dict[str, float]:
+    """The issue's eight metrics from the per-track ones: EB, UPC, QN and TD are the means over
+    tracks / track pairs (NaN-aware), DP and muspy's three as they are."""
+    import numpy as np
+
+    def mean(prefix: str) -> float:
+        vals = [v for k, v in m.items() if k.startswith(prefix) and math.isfinite(v)]
+        return float(np.mean(vals)) if vals else math.nan
+
+    out = {k: mean(f"{k}/") for k in ("EB", "UPC", "QN", "TD")}
+    for k in ("DP", "pitch_class_entropy", "scale_consistency", "groove_consistency"):
+        out[k] = float(m.get(k, math.nan))
+    return {k: out[k] for k in EIGHT}
+
+
+def within(model: float, real: float) -> bool:
+    """See the module doc; a metric undefined on both sides (DP of a genre without drums)
+    counts as within, undefined on one side only as not."""
+    if not (math.isfinite(model) and math.isfinite(real)):
+        return not math.isfinite(model) and not math.isfinite(real)
+    tol = 0.02 if abs(real) < 0.08 else 0.25 * abs(real)
+    return abs(model - real) <= tol + 1e-12
+
+
+def descriptor(roll) -> Any:
+    """Roll ``[4, steps, 128]`` bool -> the 31-number diversity descriptor (module doc)."""
+    import numpy as np
+
+    onsets = roll & ~np.concatenate([np.zeros_like(roll[:, :1]), roll[:, :-1]], axis=1)
+    pitched = onsets[1:].any(axis=0)  # [steps, 128]
+    pc = np.bincount(np.nonzero(pitched)[1] % 12, minlength=12).astype(float)
+    pc /= max(pc.sum(), 1.0)
+    pos = np.bincount(np.nonzero(onsets.any(axis=2))[1] % 12, minlength=12).astype(float)
+    pos /= max(pos.sum(), 1.0)
+    density = onsets.sum(axis=(1, 2)) / max(roll.shape[1], 1)
+    mean_pitch = []
+    for track in roll[1:]:
+        p = np.nonzero(track)[1]
+        mean_pitch.append(p.mean() / 12.0 if len(p) else 0.0)
+    return np.concatenate([pc, pos, density, mean_pitch])
+
+
+def spread(vectors) -> float:
+    import numpy as np
+
+    x = np.asarray(vectors, dtype=float)
+    if len(x) < 2:
+        return math.nan
+    d = np.abs(x[:, None] - x[None]).sum(-1)
+    return float(d.sum() / (len(x) * (len(x) - 1)))
+
+
+def real_descriptors(data: Path, split: str, genres: list[str], per_genre: int | None):
+    import numpy as np
+
+    from mmgan.audio.midi import load_pianoroll
+    from mmgan.data.corpus import read_metadata
+
+    out: dict[str, list] = {g: [] for g in genres}
+    for row in read_metadata(data):
+        g = row.get("genre")
+        if row.get("split") != split or g not in out or (per_genre and len(out[g]) >= per_genre):
+            continue
+        out[g].append(
+            descriptor(np.asarray(load_pianoroll(data / row["pianoroll_file"])["pianoroll"]) > 0)
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    import numpy as np
+    import torch
+
+    from mmgan.eval.classifier import load_judge
+    from mmgan.eval.measure import Measure
+    from mmgan.eval.metrics import diversity
+    from mmgan.eval.report import emit_json, prompt_seed
+    from mmgan.eval.symbolic import (
+        corpus_symbolic_table,
+        midi_metrics,
+        pianoroll_metrics,
+        pianoroll_to_music,
+    )
+    from mmgan.generate.pipeline import Pipeline
+    from mmgan.models.pianoroll import STEPS_PER_BEAT
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--model", default=None, help="symbolic model or run folder (default: shipped)"
+    )
+    parser.add_argument("--data", default="data/small", help="corpus folder (the reference)")
+    parser.add_argument("--split", default="test", help="reference split")
+    parser.add_argument("--n", type=int, default=None, help="clips per genre (8)")
+    parser.add_argument("--seconds", type=float, default=None, help="clip length (6)")
+    parser.add_argument("--per-genre", type=int, default=None, help="reference clips per genre")
+    parser.add_argument("--genres", default=None, help="comma-separated (default: the model's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--fast", action="store_true", help="a smoke test, not numbers to publish")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    t_start = time.perf_counter()
+    n = args.n or (2 if args.fast else 8)
+    seconds = args.seconds or (4.0 if args.fast else 6.0)
+    per_genre = args.per_genre or (10 if args.fast else None)
+
+    try:
+        pipe = Pipeline.from_pretrained(args.model, engine="symbolic")
+    except (FileNotFoundError, ValueError) as err:
+        parser.error(str(err))
+    genres = [g.strip() for g in args.genres.split(",")] if args.genres else list(pipe.genres)
+    genres = genres[:2] if args.fast and not args.genres else genres
+    judge = load_judge(None)
+    measure = Measure(("judge",), pipe.space, judge)
+    reference = corpus_symbolic_table(
+        args.data, split=args.split, per_genre=per_genre, progress=False
+    )
+    real_desc = real_descriptors(Path(args.data), args.split, genres, per_genre)
+
+    per_genre_out, hits, total, ratios = {}, 0, 0, {}
+    text = pipe.space.encode_text([f"a {g} track" for g in genres])
+    for k, genre in enumerate(genres):
+        s = text[k]
+        bpm = pipe.tempo(s)
+        steps = pipe.beats_for(seconds, bpm)
+        waves, descs, metrics = [], [], []
+        for i in range(n):
+            seed = prompt_seed(args.seed, 6000 + k, i)
+            rows = pipe.features(s[None], seed=seed, steps=steps, truncation=1.0)[0].numpy() > 0.5
+            wave, _ = pipe.render_rolls(rows, s, bpm=bpm, seconds=seconds, seed=seed)
+            waves.append(wave)
+            roll = pipe.g.layout.from_rows(rows)
+            descs.append(descriptor(roll))
+            m = pianoroll_metrics(roll, steps_per_beat=STEPS_PER_BEAT, beats_per_bar=4)
+            m.update(midi_metrics(pianoroll_to_music(roll), beats_per_bar=4))
+            metrics.append(list(eight(m).values()))
+        judged = measure.judged(judge.features(list(waves), pipe.sample_rate))[0]
+        pred = [judge.genres[j] for j in judged.argmax(1)]
+        hits += sum(p == genre for p in pred)
+        total += len(pred)
+        means = np.nanmean(np.array(metrics, dtype=float), axis=0)
+        ref = eight(reference["genres"].get(genre, {}))
+        rows_out = {
+            name: {
+                "model": float(v),
+                "real": float(ref.get(name, math.nan)),
+                "within": within(float(v), float(ref.get(name, math.nan))),
+            }
+            for name, v in zip(EIGHT, means, strict=True)
+        }
+        emb = np.concatenate([pipe.space.encode_audio(w, pipe.sample_rate).numpy() for w in waves])
+        g_div, r_div = spread(descs), spread(real_desc.get(genre, []))
+        ratios[genre] = g_div / r_div if r_div and math.isfinite(r_div) else math.nan
+        per_genre_out[genre] = {
+            "bpm": round(bpm, 1),
+            "judge_accuracy": sum(p == genre for p in pred) / len(pred),
+            "judge_predictions": pred,
+            "metrics": rows_out,
+            "all_within": all(r["within"] for r in rows_out.values()),
+            "diversity": {"model": g_div, "real": r_div, "ratio": ratios[genre]},
+            "style_embedding_diversity": diversity(emb),
+        }
+
+    # speed: a 60 s track with stems, generation + rendering + files
+    with tempfile.TemporaryDirectory() as tmp:
+        pipe(
+            f"a {genres[0]} track", seconds=60.0 if not args.fast else 8.0, seed=1, describe=False
+        )  # warm-up
+        t0 = time.perf_counter()
+        r = pipe(
+            f"a {genres[0]} track", seconds=60.0 if not args.fast else 8.0, seed=2, describe=False
+        )
+        r.save(tmp)
+        speed_s = time.perf_counter() - t0
+        stems = sorted(p.name for p in (Path(tmp) / "stems").iterdir())
+    n_within = sum(v["all_within"] for v in per_genre_out.values())
+    finite_ratios = [v for v in ratios.values() if math.isfinite(v)]
+    target_genres = min(8.0, float(len(genres)) * 0.8)
+    checks = {
+        "genres_within_metrics": check(float(n_within), "genres_within_metrics", target_genres),
+        "conditioning_accuracy": check(hits / max(total, 1), "conditioning_accuracy"),
+        "diversity_min_ratio": check(
+            min(finite_ratios) if finite_ratios else None, "diversity_min_ratio"
+        ),
+        "seconds_60s_with_stems": check(speed_s, "seconds_60s_with_stems"),
+    }
+    result = {
+        "model": pipe.name,
+        "data": str(args.data),
+        "split": args.split,
+        "genres": genres,
+        "n_per_genre": n,
+        "seconds": seconds,
+        "fast": bool(args.fast),
+        "per_genre": per_genre_out,
+        "speed": {
+            "track_seconds": 60.0 if not args.fast else 8.0,
+            "seconds": speed_s,
+            "stems": stems,
+            "timings": r.timings,
+        },
+        "checks": checks,
+        "passed": all(c["passed"] for c in checks.values()),
+        "wall_s": round(time.perf_counter() - t_start, 1),
+    }
+    return emit_json(result, args.out)
+
+
+if __name__ == "__main__":
+    main()

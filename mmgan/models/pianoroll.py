@@ -1,0 +1,357 @@
+"""The symbolic family: a conditional multi-track piano-roll GAN (MuseGAN, conditioned).
+
+A piece is four tracks (drums, bass, harmony, lead — :data:`mmgan.data.score.ROLES`) on a
+grid of :data:`STEPS_PER_BEAT` = 12 steps per beat (sixteenths *and* triplets, so swing,
+12/8 jigs and hi-hat rolls survive; the corpus stores the same grid). Each track keeps only
+the rows it uses (:class:`RollLayout`): the 19 General MIDI drum keys of the built-in kits
+and four octaves of pitch for bass (24-71), harmony (36-83) and lead (48-95): exactly the
+span of every note in the ``small`` and ``tiny`` corpora (notes outside fold in by octaves). The tracks'
+rows are stacked into one ``[R = 163, T]`` "image" over time, like a spectrogram's rows,
+so the spectrogram family's discriminator and trainer apply unchanged.
+
+Generator (:class:`PianoRollGenerator`), one coarse step per beat:
+
+- MuseGAN's four latents: *shared* (inter-track) and *private* (per-track), each
+  time-independent (one vector per piece) and time-dependent (a coordinate latent: anchors
+  every ``z_every`` beats, interpolated, so phrases continue across any length, as in the
+  spectrogram family);
+- the shared latents and the style go through a mapping network to per-beat FiLM codes for a
+  shared trunk (beats -> 1/6 beats); each track has a private mapping (its private latents +
+  the shared code) and a head (-> 1/12 beats -> its pitch rows);
+- output ``tanh`` in (-1, 1), then binarised with a straight-through estimator (BinaryMuseGAN's
+  deterministic binary neurons): the discriminator sees exactly what will be played (on/off,
+  as the real rolls are), so it cannot tell real from fake by "how binary" a cell is, while
+  gradients still flow through the tanh. MuseGAN's refiner needs a second training stage;
+  the straight-through estimator needs none.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from mmgan.models.layers import ModulatedBlock, coordinate_latent
+from mmgan.models.specgan import row_generator
+from mmgan.weights import load_checked, read_model_folder, save_model_folder
+
+__all__ = [
+    "MODEL_TYPE",
+    "STEPS_PER_BEAT",
+    "PianoLatents",
+    "PianoRollGenerator",
+    "RollLayout",
+]
+
+MODEL_TYPE = "mmgan-pianoroll"
+STEPS_PER_BEAT = 12
+TRACKS = ("drums", "bass", "harmony", "lead")
+DRUM_KEYS = (36, 37, 38, 39, 40, 42, 44, 45, 46, 47, 49, 50, 51, 52, 53, 54, 55, 56, 70)
+PITCH_LOW = {"bass": 24, "harmony": 36, "lead": 48}
+PITCHES = 48  # four octaves per pitched track
+
+
+class RollLayout:
+    """Which MIDI pitch each row of a stacked ``[R, T]`` roll stands for, per track."""
+
+    def __init__(self) -> None:
+        self.tracks = TRACKS
+        self.pitches: dict[str, tuple[int, ...]] = {"drums": DRUM_KEYS}
+        for track, low in PITCH_LOW.items():
+            self.pitches[track] = tuple(range(low, low + PITCHES))
+        self.slices: dict[str, slice] = {}
+        start = 0
+        for track in self.tracks:
+            self.slices[track] = slice(start, start + len(self.pitches[track]))
+            start += len(self.pitches[track])
+        self.rows = start
+
+    @property
+    def row_counts(self) -> list[int]:
+        return [len(self.pitches[t]) for t in self.tracks]
+
+    def to_rows(self, roll: np.ndarray, roles: Sequence[str] = TRACKS) -> np.ndarray:
+        """A corpus roll ``[tracks, T, 128]`` (velocities or booleans) -> ``[R, T]`` bool.
+
+        Pitched notes outside a track's four octaves fold in by octaves; drum keys the
+        layout lacks are dropped (none in the built-in kits)."""
+        roll = np.asarray(roll)
+        if roll.ndim != 3 or roll.shape[2] != 128:
+            raise ValueError(f"expected a piano-roll [tracks, T, 128], got {roll.shape}")
+        out = np.zeros((self.rows, roll.shape[1]), dtype=bool)
+        for i, role in enumerate(roles):
+            if role not in self.slices:
+                raise ValueError(f"unknown track {role!r}; tracks are {self.tracks}")
+            on = roll[i] > 0  # [T, 128]
+            rows = out[self.slices[role]]
+            if role == "drums":
+                for r, key in enumerate(DRUM_KEYS):
+                    rows[r] |= on[:, key]
+                continue
+            low = PITCH_LOW[role]
+            for pitch in np.nonzero(on.any(axis=0))[0]:
+                p = int(pitch)
+                while p < low:
+                    p += 12
+                while p >= low + PITCHES:
+                    p -= 12
+                rows[p - low] |= on[:, pitch]
+        return out
+
+    def from_rows(self, rows: np.ndarray) -> np.ndarray:
+        """``[R, T]`` (bool or probabilities > 0.5) -> ``[tracks, T, 128]`` bool."""
+        rows = np.asarray(rows)
+        if rows.ndim != 2 or rows.shape[0] != self.rows:
+            raise ValueError(f"expected rows [{self.rows}, T], got {rows.shape}")
+        on = rows > 0.5 if rows.dtype != bool else rows
+        out = np.zeros((len(self.tracks), rows.shape[1], 128), dtype=bool)
+        for i, track in enumerate(self.tracks):
+            for r, pitch in enumerate(self.pitches[track]):
+                out[i, :, pitch] |= on[self.slices[track].start + r]
+        return out
+
+
+class PianoLatents:
+    """Random inputs of a batch: shared/private x time-independent/time-dependent + noise."""
+
+    def __init__(self, z_shared, anchors_shared, z_private, anchors_private, noise, steps: int):
+        self.z_shared, self.anchors_shared = z_shared, anchors_shared  # [B, Zs], [B, Zsl, K]
+        self.z_private, self.anchors_private = z_private, anchors_private  # [B, N, Zp(, K)]
+        self.noise, self.steps = list(noise), int(steps)
+
+    def to(self, device: torch.device | str) -> PianoLatents:
+        return PianoLatents(
+            self.z_shared.to(device),
+            self.anchors_shared.to(device),
+            self.z_private.to(device),
+            self.anchors_private.to(device),
+            [n.to(device) for n in self.noise],
+            self.steps,
+        )
+
+
+def straight_through(x: torch.Tensor) -> torch.Tensor:
+    """Forward: ``sign(x)`` in {-1, 1}; backward: the identity (gradient of ``x``)."""
+    hard = torch.where(x > 0, torch.ones_like(x), -torch.ones_like(x))
+    return x + (hard - x).detach()
+
+
+class PianoRollGenerator(nn.Module):
+    """Style ``[B, D]`` (or ``[B, D, beats]``) + :class:`PianoLatents` -> rolls ``[B, R, T]``.
+
+    ``T = beats * 12``; values in {-1, 1} (binarised) or (-1, 1) with ``binarize=False``.
+    ``denormalise`` maps them to {0, 1} (note on). The interface matches
+    :class:`~mmgan.models.specgan.SpecGenerator` (``sample_latents``, ``codes``,
+    ``synthesize``, ``upsample``, ``rows``, ``normalise``/``denormalise``), so the GAN
+    trainer, the monitor and the latent tools work with either family.
+
+    Example::
+
+        g = PianoRollGenerator(style_dim=384, channels=(64, 48), track_channels=32)
+        lat = g.sample_latents(batch=2, steps=8)          # 8 beats
+        roll = g.denormalise(g(torch.randn(2, 384), lat)) # [2, 163, 96] in {0, 1}
+    """
+
+    def __init__(
+        self,
+        style_dim: int = 384,
+        z_shared: int = 32,
+        z_shared_local: int = 32,
+        z_private: int = 16,
+        z_private_local: int = 16,
+        z_every: int = 4,
+        w_dim: int = 256,
+        mapping_layers: int = 3,
+        channels: Sequence[int] = (256, 192),
+        track_channels: int = 96,
+        binarize: bool = True,
+    ) -> None:
+        super().__init__()
+        if len(channels) != 2:
+            raise ValueError(f"channels: two shared widths (beat, 1/6 beat), got {channels}")
+        self.config = {
+            "style_dim": style_dim,
+            "z_shared": z_shared,
+            "z_shared_local": z_shared_local,
+            "z_private": z_private,
+            "z_private_local": z_private_local,
+            "z_every": z_every,
+            "w_dim": w_dim,
+            "mapping_layers": mapping_layers,
+            "channels": [int(c) for c in channels],
+            "track_channels": int(track_channels),
+            "binarize": bool(binarize),
+        }
+        self.layout = RollLayout()
+        self.style_dim, self.rows, self.z_every = style_dim, self.layout.rows, z_every
+        self.n_mels = self.rows  # what the pipeline slices; all rows are "the output" here
+        self.zs, self.zsl, self.zp, self.zpl = z_shared, z_shared_local, z_private, z_private_local
+        self.binarize = bool(binarize)
+        self.upsample = STEPS_PER_BEAT
+        n_tracks = len(self.layout.tracks)
+        layers: list[nn.Module] = []
+        d_in = z_shared + z_shared_local + style_dim
+        for _ in range(mapping_layers):
+            layers += [nn.Conv1d(d_in, w_dim, 1), nn.LeakyReLU(0.2)]
+            d_in = w_dim
+        self.mapping = nn.Sequential(*layers)
+        self.style_skip = nn.Conv1d(style_dim, w_dim, 1)
+        self.stem = nn.Conv1d(w_dim, channels[0], 3, padding=1)
+        # shared trunk: beat -> 1/3 beat -> 1/6 beat
+        self.blocks = nn.ModuleList(
+            [
+                ModulatedBlock(channels[0], channels[0], w_dim, 3),
+                ModulatedBlock(channels[0], channels[1], w_dim, 2),
+            ]
+        )
+        # private: per track, its latents + the shared code -> its own code; head 1/6 -> 1/12
+        self.track_mapping = nn.ModuleList(
+            nn.Sequential(
+                nn.Conv1d(w_dim + z_private + z_private_local, w_dim, 1),
+                nn.LeakyReLU(0.2),
+                nn.Conv1d(w_dim, w_dim, 1),
+                nn.LeakyReLU(0.2),
+            )
+            for _ in range(n_tracks)
+        )
+        self.track_blocks = nn.ModuleList(
+            ModulatedBlock(channels[1], track_channels, w_dim, 2) for _ in range(n_tracks)
+        )
+        self.to_rows = nn.ModuleList(
+            nn.Conv1d(track_channels, n, 3, padding=1) for n in self.layout.row_counts
+        )
+
+    # -- latents and mapping -----------------------------------------------------------
+
+    def _noise_lengths(self, steps: int) -> list[int]:
+        shared = [steps * 3, steps * 6]
+        return shared + [steps * STEPS_PER_BEAT] * len(self.layout.tracks)
+
+    def sample_latents(
+        self, batch: int, steps: int, *, seed: int | None = None, generator=None
+    ) -> PianoLatents:
+        """Random inputs for ``steps`` beats; with ``seed``, row ``i`` is drawn from
+        :func:`~mmgan.models.specgan.row_generator` ``(seed, i)``."""
+        k = steps // self.z_every + 2
+        n_tracks = len(self.layout.tracks)
+        lengths = self._noise_lengths(steps)
+
+        def draw(g: torch.Generator | None) -> tuple[torch.Tensor, ...]:
+            zs = torch.randn(1, self.zs, generator=g)
+            anchors = torch.randn(1, self.zsl, k, generator=g)
+            zp = torch.randn(1, n_tracks, self.zp, generator=g)
+            anchors_p = torch.randn(1, n_tracks, self.zpl, k, generator=g)
+            noise = tuple(torch.randn(1, 2, n, generator=g) for n in lengths)
+            return (zs, anchors, zp, anchors_p, *noise)
+
+        rows = [
+            draw(row_generator(seed, i) if seed is not None else generator) for i in range(batch)
+        ]
+        cols = [torch.cat(parts) for parts in zip(*rows, strict=True)]
+        return PianoLatents(cols[0], cols[1], cols[2], cols[3], cols[4:], steps)
+
+    def map(self, style: torch.Tensor, lat: PianoLatents) -> torch.Tensor:
+        """Shared modulation codes ``w [B, w_dim, beats]`` from style ``[B, D(, beats)]``."""
+        steps = lat.steps
+        if style.ndim == 2:
+            style = style[:, :, None].expand(-1, -1, steps)
+        if style.shape[1] != self.style_dim or style.shape[-1] != steps:
+            raise ValueError(
+                f"style must be [B, {self.style_dim}] or [B, {self.style_dim}, {steps}], "
+                f"got {tuple(style.shape)}"
+            )
+        zl = coordinate_latent(lat.anchors_shared, steps, self.z_every)
+        zs = lat.z_shared[:, :, None].expand(-1, -1, steps)
+        return self.mapping(torch.cat([zs, zl, style], dim=1)) + self.style_skip(style)
+
+    def codes(self, style: torch.Tensor, lat: PianoLatents, psi: float = 1.0, w_mean=None):
+        """:meth:`map`, then with ``psi < 1`` pulled toward ``w_mean`` (truncation trick)."""
+        w = self.map(style, lat)
+        return w if psi == 1.0 or w_mean is None else w_mean + psi * (w - w_mean)
+
+    def synthesize(self, w: torch.Tensor, lat: PianoLatents | Sequence[torch.Tensor]):
+        """Shared codes ``w [B, w_dim, beats]`` -> ``[B, R, beats * 12]`` (see class doc).
+
+        ``lat``: the :class:`PianoLatents` (private latents and noise are read from it)."""
+        if not isinstance(lat, PianoLatents):
+            raise TypeError("PianoRollGenerator.synthesize needs the PianoLatents, not noise")
+        steps = w.shape[-1]
+        x = self.stem(w)
+        for block, n in zip(self.blocks, lat.noise[:2], strict=True):
+            x = block(x, w, n)
+        outs = []
+        for t in range(len(self.layout.tracks)):
+            zp = lat.z_private[:, t, :, None].expand(-1, -1, steps)
+            zpl = coordinate_latent(lat.anchors_private[:, t], steps, self.z_every)
+            wt = self.track_mapping[t](torch.cat([w, zp, zpl], dim=1))
+            h = self.track_blocks[t](x, wt, lat.noise[2 + t])
+            outs.append(self.to_rows[t](h))
+        y = torch.tanh(torch.cat(outs, dim=1))
+        return straight_through(y) if self.binarize else y
+
+    def forward(self, style: torch.Tensor, lat: PianoLatents, psi: float = 1.0, w_mean=None):
+        return self.synthesize(self.codes(style, lat, psi, w_mean), lat)
+
+    # -- units ---------------------------------------------------------------------------
+
+    def normalise(self, rolls: torch.Tensor) -> torch.Tensor:
+        """{0, 1} note-on -> {-1, 1}."""
+        return rolls * 2.0 - 1.0
+
+    def denormalise(self, x: torch.Tensor) -> torch.Tensor:
+        """(-1, 1) -> (0, 1): note-on (probability, or exactly 0/1 when binarised)."""
+        return (x + 1.0) / 2.0
+
+    def set_feature_stats(self, mean: torch.Tensor, std: torch.Tensor) -> None:
+        """Nothing to learn: a roll is already on a fixed {0, 1} scale (trainer interface)."""
+
+    # -- long outputs --------------------------------------------------------------------
+
+    @property
+    def context_steps(self) -> int:
+        """Beats of context either side that a chunk needs to equal a single pass."""
+        return 4 + 2 * (len(self.blocks) + 1)
+
+    def generate_features(
+        self,
+        style: torch.Tensor,
+        lat: PianoLatents,
+        *,
+        psi: float = 1.0,
+        w_mean: torch.Tensor | None = None,
+        chunk_steps: int = 256,
+    ) -> torch.Tensor:
+        """Like ``forward`` (one pass: a 5-minute piece at 200 BPM is 1,000 beats, ~12 k
+        steps, well within memory); ``chunk_steps`` is accepted for interface parity."""
+        del chunk_steps
+        return self.synthesize(self.codes(style, lat, psi, w_mean), lat)
+
+    # -- files -----------------------------------------------------------------------------
+
+    def save_pretrained(
+        self, directory: str | Path, extra: dict[str, Any] | None = None, dtype=torch.float32
+    ) -> Path:
+        config = {"model_type": MODEL_TYPE, **self.config, **(extra or {})}
+        return save_model_folder(directory, self, config, dtype=dtype)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> tuple[PianoRollGenerator, dict[str, Any]]:
+        hint = "train one with `mmgan train gan --config configs/symbolic-small.yaml`"
+        config, state = read_model_folder(directory, kind=MODEL_TYPE, hint=hint)
+        names = tuple(inspect.signature(cls.__init__).parameters)[1:]
+        model = cls(**{k: config[k] for k in names if k in config})
+        load_checked(model, state, str(Path(directory) / "model.safetensors"))
+        return model.eval(), config
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def roll_density(rolls: torch.Tensor, layout: RollLayout) -> dict[str, float]:
+    """Fraction of cells on per track of ``rolls [B, R, T]`` in {0, 1} (a quick health check)."""
+    return {t: float(rolls[:, layout.slices[t]].float().mean()) for t in layout.tracks}

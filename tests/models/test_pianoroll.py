@@ -1,0 +1,113 @@
+"""The piano-roll generator: row layout round trip, shapes, binarisation with gradients,
+MuseGAN's latents, determinism, conditioning, files."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+
+from mmgan.models.pianoroll import (
+    STEPS_PER_BEAT,
+    PianoRollGenerator,
+    RollLayout,
+    straight_through,
+)
+from mmgan.weights import CheckpointError
+
+
+def small(**kw) -> PianoRollGenerator:
+    """A small generator whose FiLM layers are no longer zero (as after some training: at
+    initialisation FiLM is the identity, so codes reach the output only through the stem)."""
+    torch.manual_seed(0)
+    args = dict(style_dim=16, z_shared=4, z_shared_local=4, z_private=3, z_private_local=3)
+    args |= dict(w_dim=16, mapping_layers=1, channels=(16, 12), track_channels=8)
+    g = PianoRollGenerator(**(args | kw))
+    with torch.no_grad():
+        for name, p in g.named_parameters():
+            if "to_gb" in name:
+                p.normal_(0, 0.3)
+    return g
+
+
+def test_layout_round_trips_every_corpus_roll(tiny_corpus):
+    from mmgan.audio.midi import load_pianoroll
+    from mmgan.data.corpus import read_metadata
+
+    layout = RollLayout()
+    assert layout.rows == 19 + 3 * 48 and layout.row_counts == [19, 48, 48, 48]
+    for row in read_metadata(tiny_corpus):
+        z = load_pianoroll(tiny_corpus / row["pianoroll_file"])
+        roles = [str(r) for r in z["roles"]]
+        back = layout.from_rows(layout.to_rows(z["pianoroll"], roles))
+        assert np.array_equal(back, z["pianoroll"] > 0), row["id"]  # no note lost or moved
+
+
+def test_layout_folds_out_of_range_pitches_and_rejects_bad_input():
+    layout = RollLayout()
+    roll = np.zeros((4, 8, 128), dtype=np.uint8)
+    roll[1, 0, 12] = 100  # a bass note an octave under the range -> folds up to 24
+    roll[3, 1, 110] = 100  # a lead note above it -> folds down to 86
+    rows = layout.to_rows(roll)
+    assert rows[layout.slices["bass"]][24 - 24, 0] and rows[layout.slices["lead"]][86 - 48, 1]
+    assert rows.sum() == 2
+    with pytest.raises(ValueError, match="tracks, T, 128"):
+        layout.to_rows(np.zeros((4, 8)))
+    with pytest.raises(ValueError, match="unknown track"):
+        layout.to_rows(roll, ["drums", "bass", "strings", "lead"])
+    with pytest.raises(ValueError, match="rows"):
+        layout.from_rows(np.zeros((10, 8)))
+
+
+def test_shapes_binary_output_and_gradients():
+    g = small()
+    lat = g.sample_latents(3, 8, seed=0)
+    style = torch.nn.functional.normalize(torch.randn(3, 16), dim=1)
+    x = g(style, lat)
+    assert x.shape == (3, g.rows, 8 * STEPS_PER_BEAT)
+    assert set(x.unique().tolist()) <= {-1.0, 1.0}
+    assert set(g.denormalise(x).unique().tolist()) <= {0.0, 1.0}
+    (x * torch.randn_like(x)).sum().backward()  # straight-through: gradients reach every layer
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in g.parameters())
+    soft = small(binarize=False)(style, lat)
+    assert soft.abs().max() < 1 and not set(soft.unique().tolist()) <= {-1.0, 1.0}
+
+
+def test_straight_through_is_sign_forward_identity_backward():
+    x = torch.tensor([-0.3, 0.2, 0.0], requires_grad=True)
+    y = straight_through(x)
+    assert y.tolist() == [-1.0, 1.0, -1.0]
+    y.sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_seeded_rows_style_and_private_latents_matter():
+    g = small(binarize=False).eval()
+    s = torch.nn.functional.normalize(torch.randn(2, 16), dim=1)
+    a = g(s, g.sample_latents(2, 8, seed=5))
+    assert torch.equal(a, g(s, g.sample_latents(2, 8, seed=5)))
+    one = g(s[:1], g.sample_latents(1, 8, seed=5))
+    assert torch.allclose(a[:1], one, atol=1e-6)  # row i depends on (seed, i) only
+    assert not torch.equal(a, g(s.flip(0), g.sample_latents(2, 8, seed=5)))  # style matters
+    lat = g.sample_latents(2, 8, seed=5)
+    lat.z_private[:, 3] += 3.0  # only the lead's private latent moves ...
+    b = g(s, lat)
+    lead, drums = g.layout.slices["lead"], g.layout.slices["drums"]
+    assert not torch.equal(a[:, lead], b[:, lead])
+    assert torch.equal(a[:, drums], b[:, drums])  # ... and only the lead changes
+
+
+def test_save_and_load(tmp_path):
+    g = small()
+    g.save_pretrained(tmp_path / "m", extra={"family": "symbolic"})
+    loaded, config = PianoRollGenerator.from_pretrained(tmp_path / "m")
+    assert config["family"] == "symbolic" and config["model_type"] == "mmgan-pianoroll"
+    lat = g.sample_latents(1, 4, seed=0)
+    s = torch.randn(1, 16)
+    assert torch.equal(g.eval()(s, lat), loaded(s, lat))
+    cfg = json.loads((tmp_path / "m" / "config.json").read_text())
+    (tmp_path / "m" / "config.json").write_text(json.dumps({**cfg, "track_channels": 4}))
+    with pytest.raises(CheckpointError):
+        PianoRollGenerator.from_pretrained(tmp_path / "m")
