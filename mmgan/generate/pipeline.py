@@ -135,6 +135,12 @@ class Pipeline:
         shipped = SYMBOLIC_MODEL if engine == "symbolic" else DEFAULT_MODEL
         folder = shipped if path_or_name in (None, "default") else run_model_dir(path_or_name)
         if not folder.is_dir():
+            if folder == SYMBOLIC_MODEL:
+                raise FileNotFoundError(
+                    f"no symbolic model is shipped at {folder}; train one with `mmgan train gan "
+                    "--config configs/symbolic-small.yaml --data data/small --out runs/symbolic` "
+                    "and pass it (--model runs/symbolic)"
+                )
             if folder == shipped:
                 raise FileNotFoundError(
                     f"the shipped GAN is missing ({folder}); reinstall mmgan or pass a model "

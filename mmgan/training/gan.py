@@ -101,6 +101,7 @@ class GANTrainConfig:
     text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
     genre_prob: float = 0.0  # chance it is conditioned on its genre's name alone instead
     hybrid_prob: float = 0.0  # chance an encoder-checked G row gets a two-genre slerp style
+    roll_features: bool = True  # symbolic: D also sees chroma / onset views (RollFeatures)
     captions_per_clip: int = 8
     style_batch: int = 8  # generated crops a step through the style encoder (pairs: half)
     seed: int = 0
@@ -125,8 +126,28 @@ def build_models(cfg: GANTrainConfig, style_dim: int) -> tuple[SpecGenerator, Sp
         g = SpecGenerator(style_dim=style_dim, **to_dict(cfg.generator))
     else:
         raise ValueError(f"family must be 'spectrogram' or 'symbolic', got {cfg.family!r}")
-    d = SpecDiscriminator(style_dim=style_dim, rows=g.rows, **to_dict(cfg.discriminator))
+    if cfg.family == "symbolic" and cfg.roll_features:
+        from mmgan.models.pianoroll import RollFeatures
+
+        front = RollFeatures(g.layout)
+        d = SpecDiscriminator(
+            style_dim=style_dim, rows=front.out_rows, **to_dict(cfg.discriminator)
+        )
+        d = _WithFront(front, d)
+    else:
+        d = SpecDiscriminator(style_dim=style_dim, rows=g.rows, **to_dict(cfg.discriminator))
     return g, d
+
+
+class _WithFront(torch.nn.Module):
+    """A discriminator behind a fixed feature front-end (``RollFeatures`` for piano-rolls)."""
+
+    def __init__(self, front: torch.nn.Module, d: SpecDiscriminator) -> None:
+        super().__init__()
+        self.front, self.d = front, d
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.d(self.front(x), style)
 
 
 def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:

@@ -92,6 +92,10 @@ class GANTrainer:
         torch.manual_seed(cfg.seed)  # identical initial weights on every rank
         g, d = build_models(cfg, self.space.dim)
         g.set_feature_stats(self.data_.mean, self.data_.std)
+        if hasattr(d, "front"):  # symbolic: standardise what D sees by the real data's stats
+            gen = torch.Generator().manual_seed(cfg.seed + 23)
+            idx = torch.randint(0, len(self.data_), (512,), generator=gen)
+            d.front.fit_stats(g.normalise(self.data_.crops(idx, cfg.crop_frames, gen)))
         self.g_ema = copy.deepcopy(g).eval().requires_grad_(False).to(self.device)
         self.g, self.d = wrap(g.to(self.device), self.dist), wrap(d.to(self.device), self.dist)
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=tuple(cfg.betas))

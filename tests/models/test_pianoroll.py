@@ -111,3 +111,28 @@ def test_save_and_load(tmp_path):
     (tmp_path / "m" / "config.json").write_text(json.dumps({**cfg, "track_channels": 4}))
     with pytest.raises(CheckpointError):
         PianoRollGenerator.from_pretrained(tmp_path / "m")
+
+
+def test_roll_features_views_standardised_and_differentiable():
+    from mmgan.models.pianoroll import RollFeatures
+
+    front = RollFeatures()
+    layout = front.layout
+    x = -torch.ones(2, layout.rows, 24)
+    c4 = layout.slices["harmony"].start + 60 - 36
+    x[0, c4, 4:10] = 1.0  # middle C held for half a beat
+    x[0, c4 + 12, 4:10] = 1.0  # and the C above: one chroma row
+    views = front.views(x)
+    assert views.shape == (2, front.out_rows, 24)
+    onset = views[0, layout.rows + c4]
+    assert onset[4] == 1.0 and (onset[5:] == -1.0).all() and (onset[:4] == -1.0).all()
+    harmony_c = 2 * layout.rows + 12 * 1 + 0  # bass, harmony, lead chroma blocks; C = 0
+    assert views[0, harmony_c, 4:10].eq(1.0).all() and views[1, harmony_c].eq(-1.0).all()
+    real = torch.where(torch.rand(16, layout.rows, 24) < 0.05, 1.0, -1.0)
+    front.fit_stats(real)
+    z = front(real)
+    assert z.mean().abs() < 0.05 and ((z.std(dim=(0, 2)) - 1).abs() < 0.05).float().mean() > 0.5
+    y = x.clone().requires_grad_(True)
+    front(y).sum().backward()
+    assert y.grad is not None and y.grad.abs().sum() > 0
+    assert "mean" in dict(front.named_buffers()) and "mean" in front.state_dict()  # resumes
