@@ -136,3 +136,13 @@ def test_roll_features_views_standardised_and_differentiable():
     front(y).sum().backward()
     assert y.grad is not None and y.grad.abs().sum() > 0
     assert "mean" in dict(front.named_buffers()) and "mean" in front.state_dict()  # resumes
+
+
+def test_feature_stats_start_the_generator_at_the_data_density():
+    g = small()
+    s = torch.nn.functional.normalize(torch.randn(8, 16), dim=1)
+    with torch.no_grad():
+        fresh = float(g.denormalise(g(s, g.sample_latents(8, 8, seed=1))).mean())
+        g.set_feature_stats(torch.full((g.rows,), 0.03), torch.ones(g.rows))
+        x = float(g.denormalise(g(s, g.sample_latents(8, 8, seed=1))).mean())
+    assert 0.3 < fresh < 0.7 and 0.01 < x < 0.06  # ~3 % on, not the ~50 % of a fresh network
