@@ -301,21 +301,10 @@ class Pipeline:
         _check(seconds, truncation, seed)
         t0 = time.perf_counter()
         s, info = self.style_of(prompt, image, audio, audio_sr, style, weights)
-        target = None
-        if morph_to is not None:
-            target, morph_expr = self.space.parse(morph_to)
-            info["morph_to"] = morph_expr
         n, frames, steps = self.frames_for(seconds)
-        plan = compose.plan_sections(seconds, sections)
         step_s = self.g.upsample * self.hop / self.sample_rate
-        track = compose.shaped_style(
-            s,
-            steps,
-            step_s,
-            plan,
-            energy_axis=self.energy_axis() if sections else None,
-            depth=section_depth,
-            morph_to=None if target is None else target[0],
+        plan, track = self.style_track(
+            s, info, seconds, steps, step_s, sections, section_depth, morph_to
         )
         t1 = time.perf_counter()
         feats = self.features(track[None], seed=seed, steps=steps, truncation=truncation)[0]
@@ -326,10 +315,7 @@ class Pipeline:
         t3 = time.perf_counter()
         meta = self._metadata(prompt, s, info, seconds, seed, truncation, plan)
         if describe:
-            heard = self.space.encode_audio(wave, self.sample_rate)
-            meta["predicted_tags"] = [
-                [name, round(float(v), 4)] for name, v in self.space.describe(heard, k=8)
-            ]
+            meta["predicted_tags"] = self.heard_as(wave)
         timings = {
             "style_s": t1 - t0,
             "generator_s": t2 - t1,
@@ -339,6 +325,31 @@ class Pipeline:
         result = GenerationResult(wave, self.sample_rate, s.numpy(), meta, mel, timings)
         result.style_track = track.numpy()  # [D, steps]: the style at each coarse step
         return result
+
+    def style_track(
+        self, s, info, seconds, steps, step_s, sections, section_depth, morph_to
+    ) -> tuple[list, torch.Tensor]:
+        """``(section plan, style [D, steps])``: sections and a morph shape the style over
+        time (``info`` gains the morph target's normal form)."""
+        target = None
+        if morph_to is not None:
+            target, info["morph_to"] = self.space.parse(morph_to)
+        plan = compose.plan_sections(seconds, sections)
+        track = compose.shaped_style(
+            s,
+            steps,
+            step_s,
+            plan,
+            energy_axis=self.energy_axis() if sections else None,
+            depth=section_depth,
+            morph_to=None if target is None else target[0],
+        )
+        return plan, track
+
+    def heard_as(self, wave: np.ndarray, k: int = 8) -> list[list]:
+        """The style space's ``k`` nearest descriptors of the finished audio."""
+        heard = self.space.encode_audio(wave, self.sample_rate)
+        return [[name, round(float(v), 4)] for name, v in self.space.describe(heard, k=k)]
 
     def _metadata(self, prompt, s, info, seconds, seed, truncation, plan) -> dict[str, Any]:
         import mmgan

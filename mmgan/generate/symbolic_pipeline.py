@@ -139,23 +139,12 @@ class SymbolicPipeline(Pipeline):
         _check(seconds, truncation, seed)
         t0 = time.perf_counter()
         s, info = self.style_of(prompt, image, audio, audio_sr, style, weights)
-        target = None
-        if morph_to is not None:
-            target, morph_expr = self.space.parse(morph_to)
-            info["morph_to"] = morph_expr
         tempo = float(bpm) if bpm is not None else self.tempo(s, prompt)
         if not math.isfinite(tempo) or not 20 <= tempo <= 400:
             raise ValueError(f"bpm must be in [20, 400], got {bpm}")
         steps = self.beats_for(seconds, tempo)
-        plan = compose.plan_sections(seconds, sections)
-        track = compose.shaped_style(
-            s,
-            steps,
-            60.0 / tempo,
-            plan,
-            energy_axis=self.energy_axis() if sections else None,
-            depth=section_depth,
-            morph_to=None if target is None else target[0],
+        plan, track = self.style_track(
+            s, info, seconds, steps, 60.0 / tempo, sections, section_depth, morph_to
         )
         t1 = time.perf_counter()
         rolls = self.features(track[None], seed=seed, steps=steps, truncation=truncation)[0]
@@ -182,10 +171,7 @@ class SymbolicPipeline(Pipeline):
             notes={p.role: len(p.notes) for p in score.parts},
         )
         if describe:
-            heard = self.space.encode_audio(wave, self.sample_rate)
-            meta["predicted_tags"] = [
-                [name, round(float(v), 4)] for name, v in self.space.describe(heard, k=8)
-            ]
+            meta["predicted_tags"] = self.heard_as(wave)
         timings = {
             "style_s": t1 - t0,
             "generator_s": t2 - t1,

@@ -151,65 +151,62 @@ class Monitor:
             self.writer.flush()
 
     @torch.no_grad()
+    def _probe(self, step: int, steps: int) -> tuple[Path, list[str], np.ndarray]:
+        """``(samples/step_XXXXXX folder, genres, EMA outputs for "a <genre> track")``."""
+        g, genres = self.t.g_ema, self.t.data_.genres
+        folder = self.t.out / "samples" / f"step_{step:06d}"
+        folder.mkdir(parents=True, exist_ok=True)
+        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(_device(g))
+        lat = g.sample_latents(len(genres), steps, seed=PROBE_SEED)
+        return folder, genres, g.denormalise(g(text, lat.to(text.device))).float().cpu().numpy()
+
+    @staticmethod
+    def _grid(path: Path, genres: list[str], images, title: str, row_h: float, lines=(), **show):
+        """One image per genre, stacked, as a PNG (no pyplot: leaves the user's backend)."""
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=(8, row_h * len(genres)))
+        axes = fig.subplots(len(genres), 1, squeeze=False)
+        for ax, genre, image in zip(axes[:, 0], genres, images, strict=True):
+            ax.imshow(image, origin="lower", aspect="auto", **show)
+            for y in lines:
+                ax.axhline(y - 0.5, color="tab:red", lw=0.5)
+            ax.set_ylabel(genre, rotation=0, ha="right", fontsize=8)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(title)
+        fig.tight_layout()
+        fig.savefig(path, dpi=80)
+
     def samples(self, step: int, frames: int = 512) -> Path:
         """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (Griffin-Lim) per genre
         (symbolic family: piano-roll grid and ``<genre>.mid``, see :meth:`roll_samples`)."""
         if is_symbolic(self.t.g_ema):
             return self.roll_samples(step)
-        from matplotlib.figure import Figure  # no pyplot: leaves the user's backend alone
-
         from mmgan.audio.features import griffin_lim
         from mmgan.audio.io import peak_normalize, save_wav
 
-        g, genres = self.t.g_ema, self.t.data_.genres
-        folder = self.t.out / "samples" / f"step_{step:06d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(_device(g))
-        lat = g.sample_latents(len(genres), frames // g.upsample, seed=PROBE_SEED)
-        feats = g.denormalise(g(text, lat.to(text.device))).float().cpu().numpy()
-        fig = Figure(figsize=(8, 1.3 * len(genres)))
-        axes = fig.subplots(len(genres), 1, squeeze=False)
-        for ax, genre, f in zip(axes[:, 0], genres, feats, strict=True):
-            ax.imshow(f[: g.n_mels], origin="lower", aspect="auto", vmin=-11.5, vmax=2.5)
-            ax.set_ylabel(genre, rotation=0, ha="right", fontsize=8)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        fig.suptitle(f"EMA generator, step {step}: 'a <genre> track'")
-        fig.tight_layout()
-        fig.savefig(folder / "grid.png", dpi=80)
-        for genre, f in zip(genres, feats, strict=True):
-            wave = griffin_lim(f[: g.n_mels], n_iter=16)
-            save_wav(folder / f"{genre}.wav", peak_normalize(wave), 22050)
+        g = self.t.g_ema
+        folder, genres, feats = self._probe(step, frames // g.upsample)
+        mels = [f[: g.n_mels] for f in feats]
+        title = f"EMA generator, step {step}: 'a <genre> track'"
+        self._grid(folder / "grid.png", genres, mels, title, 1.3, vmin=-11.5, vmax=2.5)
+        for genre, mel in zip(genres, mels, strict=True):
+            save_wav(folder / f"{genre}.wav", peak_normalize(griffin_lim(mel, n_iter=16)), 22050)
         return folder
 
-    @torch.no_grad()
     def roll_samples(self, step: int, beats: int = 16) -> Path:
         """Symbolic family: ``grid.png`` (every genre's four tracks over ``beats`` beats) and
         ``<genre>.mid`` (arranged with that genre's instruments, 120 BPM)."""
-        from matplotlib.figure import Figure
-
         from mmgan.audio.midi import save_midi
         from mmgan.generate.symbolic import arrange
 
-        g, genres = self.t.g_ema, self.t.data_.genres
-        folder = self.t.out / "samples" / f"step_{step:06d}"
-        folder.mkdir(parents=True, exist_ok=True)
-        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(_device(g))
-        lat = g.sample_latents(len(genres), beats, seed=PROBE_SEED)
-        rolls = g.denormalise(g(text, lat.to(text.device))).float().cpu().numpy()
-        fig = Figure(figsize=(8, 1.6 * len(genres)))
-        axes = fig.subplots(len(genres), 1, squeeze=False)
+        g = self.t.g_ema
+        folder, genres, rolls = self._probe(step, beats)
         bounds = [g.layout.slices[t].stop for t in g.layout.tracks[:-1]]
-        for ax, genre, r in zip(axes[:, 0], genres, rolls, strict=True):
-            ax.imshow(r, origin="lower", aspect="auto", cmap="Greys", interpolation="nearest")
-            for b in bounds:
-                ax.axhline(b - 0.5, color="tab:red", lw=0.5)
-            ax.set_ylabel(genre, rotation=0, ha="right", fontsize=8)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        fig.suptitle(f"EMA generator, step {step}: drums | bass | harmony | lead (bottom up)")
-        fig.tight_layout()
-        fig.savefig(folder / "grid.png", dpi=80)
+        title = f"EMA generator, step {step}: drums | bass | harmony | lead (bottom up)"
+        show = {"cmap": "Greys", "interpolation": "nearest"}
+        self._grid(folder / "grid.png", genres, rolls, title, 1.6, lines=bounds, **show)
         for genre, r in zip(genres, rolls, strict=True):
             save_midi(arrange(r, [(genre, 1.0)], bpm=120.0), folder / f"{genre}.mid")
         return folder
