@@ -138,3 +138,26 @@ def read_model_folder(
     except (SafetensorError, OSError) as err:
         raise CheckpointError(f"{weights}: unreadable safetensors file ({err})") from err
     return config, state
+
+
+def load_model_folder(cls, directory: str | Path, *, kind: str, hint: str):
+    """``(model in eval mode, config)``: :func:`read_model_folder`, then ``cls`` built from
+    the config keys its ``__init__`` takes, then :func:`load_checked` weights.
+
+    Raises:
+        CheckpointError: what :func:`read_model_folder` raises, a config the class cannot be
+            built from, or weights of other shapes.
+    """
+    import inspect
+
+    directory = Path(directory)
+    config, state = read_model_folder(directory, kind=kind, hint=hint)
+    names = tuple(inspect.signature(cls.__init__).parameters)[1:]
+    try:
+        model = cls(**{k: config[k] for k in names if k in config})
+    except (TypeError, ValueError) as err:
+        raise CheckpointError(
+            f"{directory / CONFIG_NAME}: cannot build a {kind} model from it ({err})"
+        ) from err
+    load_checked(model, state, str(directory / WEIGHTS_NAME))
+    return model.eval(), config

@@ -23,7 +23,6 @@ Example::
 from __future__ import annotations
 
 import hashlib
-import inspect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +45,7 @@ from mmgan.weights import (
     WEIGHTS_NAME,
     CheckpointError,
     load_checked,
-    read_model_folder,
+    load_model_folder,
     save_model_folder,
 )
 
@@ -319,15 +318,7 @@ class GenreJudge(nn.Module):
         """
         folder = _resolve(path_or_name)
         hint = "train a judge with `mmgan train judge`"
-        config, state = read_model_folder(folder, kind=KIND, hint=hint)
-        names = tuple(inspect.signature(cls.__init__).parameters)[1:]
-        try:
-            model = cls(**{k: config[k] for k in names if k in config})
-        except (TypeError, ValueError) as err:
-            raise CheckpointError(
-                f"{folder / CONFIG_NAME}: cannot build a judge from it ({err})"
-            ) from err
-        model.load_checked(state, where=str(folder / WEIGHTS_NAME))
+        model, _ = load_model_folder(cls, folder, kind=KIND, hint=hint)
         return model.to(device).eval()
 
     def load_checked(self, state: dict[str, torch.Tensor], where: str = "state dict") -> None:

@@ -27,7 +27,6 @@ Generator (:class:`PianoRollGenerator`), one coarse step per beat:
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -39,7 +38,7 @@ from torch import nn
 
 from mmgan.models.layers import ModulatedBlock, coordinate_latent
 from mmgan.models.specgan import row_generator
-from mmgan.weights import load_checked, read_model_folder, save_model_folder
+from mmgan.weights import load_model_folder, save_model_folder
 
 __all__ = [
     "MODEL_TYPE",
@@ -191,7 +190,6 @@ class PianoRollGenerator(nn.Module):
         }
         self.layout = RollLayout()
         self.style_dim, self.rows, self.z_every = style_dim, self.layout.rows, z_every
-        self.n_mels = self.rows  # what the pipeline slices; all rows are "the output" here
         self.zs, self.zsl, self.zp, self.zpl = z_shared, z_shared_local, z_private, z_private_local
         self.binarize = bool(binarize)
         self.upsample = STEPS_PER_BEAT
@@ -335,11 +333,6 @@ class PianoRollGenerator(nn.Module):
 
     # -- long outputs --------------------------------------------------------------------
 
-    @property
-    def context_steps(self) -> int:
-        """Beats of context either side that a chunk needs to equal a single pass."""
-        return 4 + 2 * (len(self.blocks) + 1)
-
     def generate_features(
         self,
         style: torch.Tensor,
@@ -365,19 +358,10 @@ class PianoRollGenerator(nn.Module):
     @classmethod
     def from_pretrained(cls, directory: str | Path) -> tuple[PianoRollGenerator, dict[str, Any]]:
         hint = "train one with `mmgan train gan --config configs/symbolic-small.yaml`"
-        config, state = read_model_folder(directory, kind=MODEL_TYPE, hint=hint)
-        names = tuple(inspect.signature(cls.__init__).parameters)[1:]
-        model = cls(**{k: config[k] for k in names if k in config})
-        load_checked(model, state, str(Path(directory) / "model.safetensors"))
-        return model.eval(), config
+        return load_model_folder(cls, directory, kind=MODEL_TYPE, hint=hint)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
-
-
-def roll_density(rolls: torch.Tensor, layout: RollLayout) -> dict[str, float]:
-    """Fraction of cells on per track of ``rolls [B, R, T]`` in {0, 1} (a quick health check)."""
-    return {t: float(rolls[:, layout.slices[t]].float().mean()) for t in layout.tracks}
 
 
 class RollFeatures(nn.Module):

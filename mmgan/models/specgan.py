@@ -37,7 +37,7 @@ from mmgan.models.layers import (
     coordinate_latent,
     sn_conv1d,
 )
-from mmgan.weights import load_checked, read_model_folder, save_model_folder
+from mmgan.weights import load_model_folder, save_model_folder
 
 __all__ = ["MODEL_TYPE", "Latents", "SpecDiscriminator", "SpecGenerator", "row_generator"]
 
@@ -232,13 +232,7 @@ class SpecGenerator(nn.Module):
     def from_pretrained(cls, directory: str | Path) -> tuple[SpecGenerator, dict[str, Any]]:
         """``(generator in eval mode, its config.json)``; CheckpointError when it is not one."""
         hint = "train one with `mmgan train gan`"
-        config, state = read_model_folder(directory, kind=MODEL_TYPE, hint=hint)
-        import inspect
-
-        names = tuple(inspect.signature(cls.__init__).parameters)[1:]
-        model = cls(**{k: config[k] for k in names if k in config})
-        load_checked(model, state, str(Path(directory) / "model.safetensors"))
-        return model.eval(), config
+        return load_model_folder(cls, directory, kind=MODEL_TYPE, hint=hint)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -30,10 +30,9 @@ from mmgan.audio.features import CHROMA_BINS, CHROMA_FLOOR, LOG_FLOOR, MelParams
 from mmgan.audio.io import AudioError, resample, to_mono
 from mmgan.style.music_terms import NO_KEY, music_terms
 from mmgan.weights import (
-    WEIGHTS_NAME,
     CheckpointError,
     load_checked,
-    read_model_folder,
+    load_model_folder,
     save_model_folder,
 )
 
@@ -352,20 +351,12 @@ class StyleModel(nn.Module):
             CheckpointError: missing files, another model type, or weights of other shapes.
         """
         hint = "write one with StyleModel.save_pretrained or `mmgan train style`"
-        config, state = read_model_folder(directory, kind=MODEL_TYPE, hint=hint)
-        model = cls(**{k: config[k] for k in cls._arg_names() if k in config})
-        model.load_checked(state, where=str(Path(directory) / WEIGHTS_NAME))
+        model, _ = load_model_folder(cls, directory, kind=MODEL_TYPE, hint=hint)
         return model.to(device).eval()
 
     def load_checked(self, state: dict[str, torch.Tensor], where: str = "state dict") -> None:
         """``load_state_dict`` (float16 cast up); :class:`CheckpointError` if it does not fit."""
         load_checked(self, state, where)
-
-    @staticmethod
-    def _arg_names() -> tuple[str, ...]:
-        import inspect
-
-        return tuple(inspect.signature(StyleModel.__init__).parameters)[1:]
 
     def num_parameters(self, audio_only: bool = False) -> int:
         """Trainable parameter count (of the audio encoder alone with ``audio_only``)."""

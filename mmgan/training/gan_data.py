@@ -141,7 +141,7 @@ def load_gan_data(
     if cached is not None and cached.is_file():
         state = load_state(cached)
         if state.get("key") == key:
-            return _finish(family, data, ds, feats, genre, state, min_frames)
+            return _finish(family, data, rows, ds, feats, genre, state, min_frames)
     with torch.no_grad():
         text = torch.cat([space.encode_text(texts[i : i + 512]) for i in range(0, len(texts), 512)])
         generic = space.encode_text(prompts).view(len(ds.genres), len(GENRE_TEMPLATES), -1)
@@ -153,30 +153,28 @@ def load_gan_data(
     state = {"step": 0, "key": key, "styles": styles.float(), "genre_styles": generic.float()}
     if cached is not None:
         save_state(cached, state)
-    return _finish(family, data, ds, feats, genre, state, min_frames)
+    return _finish(family, data, rows, ds, feats, genre, state, min_frames)
 
 
-def _finish(family, data: Path, ds, feats, genre, state: dict, min_frames: int) -> GANData:
+def _finish(family, data: Path, rows, ds, feats, genre, state: dict, min_frames: int) -> GANData:
     styles, generic = state["styles"], state["genre_styles"]
     if family == "spectrogram":
         return _assemble(ds, feats, genre, styles, generic)
-    rolls, lengths = _rolls(data, ds, min_frames)
+    rolls, lengths = _rolls(data, rows, ds, min_frames)
     from mmgan.models.pianoroll import STEPS_PER_BEAT
 
-    rows = {row_id(r): r for r in read_metadata(data)}
     out = _assemble(ds, rolls, genre, styles, generic)
     out.lengths, out.align = lengths, STEPS_PER_BEAT
     out.bpm = torch.tensor([float(rows.get(it.id, {}).get("bpm", 120.0)) for it in ds.items])
     return out
 
 
-def _rolls(data: Path, ds, min_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
+def _rolls(data: Path, rows: dict, ds, min_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Every training clip's piano-roll as stacked track rows ``[N, R, S]`` ({0, 1}) and
     its length in steps; clips shorter than ``min_steps`` are padded with silence."""
     from mmgan.audio.midi import load_pianoroll
     from mmgan.models.pianoroll import RollLayout
 
-    rows = {row_id(r): r for r in read_metadata(data)}
     layout, out = RollLayout(), []
     for item in ds.items:
         rel = rows.get(item.id, {}).get("pianoroll_file")
