@@ -172,6 +172,31 @@ def train_gan(
     typer.echo(json.dumps(summary))
 
 
+@train_app.command("vocoder")
+def train_vocoder(
+    data: Path = typer.Option(..., "--data", help="corpus folder (its train-split audio)"),
+    out: Path = typer.Option(..., "--out", help="run folder: state.pt, model/, samples/, tb/"),
+    config: Path | None = typer.Option(
+        None, "--config", help="YAML delta: configs/vocoder-tiny.yaml, vocoder-small.yaml"
+    ),
+    resume: bool = typer.Option(False, "--resume", help="continue from OUT/state.pt"),
+    set_: list[str] | None = typer.Option(None, "--set", help="override key=value (repeatable)"),
+    device: str | None = typer.Option(None, "--device", help="cpu or cuda"),
+    progress: bool = typer.Option(True, help="show a progress bar"),
+) -> None:
+    """Train the GAN vocoder (log-mel -> audio; under torchrun: DistributedDataParallel)."""
+    from mmgan.config import ConfigError, load_config
+    from mmgan.training.vocoder import VocoderTrainConfig, VocoderTrainer
+
+    overrides = list(set_ or []) + ([f"device={device}"] if device else [])
+    try:
+        cfg = load_config(VocoderTrainConfig, config, overrides)
+        summary = VocoderTrainer(cfg, data, out, resume=resume, progress=progress).fit()
+    except (ConfigError, ValueError, FileNotFoundError, RuntimeError) as err:
+        _fail(str(err))
+    typer.echo(json.dumps(summary))
+
+
 @train_app.command("judge")
 def train_judge(
     data: Path = typer.Option(..., "--data", help="corpus folder (audiofolder layout)"),
@@ -220,6 +245,14 @@ def generate(
     bpm: float | None = typer.Option(
         None, "--bpm", help="symbolic engine: tempo (default: from the prompt or the style)"
     ),
+    renderer: str | None = typer.Option(
+        None,
+        "--renderer",
+        help="spectrogram engine: vocoder (default when shipped) or griffinlim",
+    ),
+    vocoder: Path | None = typer.Option(
+        None, "--vocoder", help="vocoder folder or training run (default: the shipped one)"
+    ),
     out: Path = typer.Option(Path("out"), "--out", help="folder for track.wav + metadata.json"),
 ) -> None:
     """Generate a track from a prompt, a picture and/or a reference clip."""
@@ -232,8 +265,12 @@ def generate(
             _fail(f"{label} {path}: no such file")
     if engine not in (None, "spectrogram", "symbolic"):
         _fail(f"--engine must be spectrogram or symbolic, got {engine!r}")
+    if renderer not in (None, "vocoder", "griffinlim"):
+        _fail(f"--renderer must be vocoder or griffinlim, got {renderer!r}")
+    if (renderer or vocoder) and engine == "symbolic":
+        _fail("--renderer/--vocoder apply to the spectrogram engine (symbolic renders MIDI)")
     try:
-        pipe = Pipeline.from_pretrained(model, engine=engine)
+        pipe = Pipeline.from_pretrained(model, engine=engine, renderer=renderer, vocoder=vocoder)
     except (ValueError, FileNotFoundError, RuntimeError, PermissionError, OSError) as err:
         _fail(str(err))
     extra = {}
@@ -256,7 +293,8 @@ def generate(
     except (ValueError, FileNotFoundError, RuntimeError, PermissionError, OSError) as err:
         _fail(str(err))
     meta = result.metadata
-    typer.echo(f"wrote {folder / 'track.wav'} ({result.seconds:.1f} s) and metadata.json")
+    how = f", rendered by {meta['renderer']}" if meta.get("renderer") else ""
+    typer.echo(f"wrote {folder / 'track.wav'} ({result.seconds:.1f} s{how}) and metadata.json")
     if result.score is not None:
         stems = ", ".join(f"stems/{p.role}.mid" for p in result.score.parts)
         typer.echo(f"MIDI: arrangement.mid, {stems} ({meta['bpm']:g} BPM)")

@@ -37,6 +37,22 @@ def tiny_gan_run(tiny_corpus, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def tiny_vocoder_run(tiny_corpus, tmp_path_factory):
+    """A GAN vocoder trained for a few steps with configs/vocoder-tiny.yaml (a run folder)."""
+    from pathlib import Path
+
+    from mmgan.config import load_config
+    from mmgan.training.vocoder import VocoderTrainConfig, VocoderTrainer
+
+    out = tmp_path_factory.mktemp("vocoder_run")
+    cfg = load_config(
+        VocoderTrainConfig, Path(__file__).parents[1] / "configs" / "vocoder-tiny.yaml"
+    )
+    VocoderTrainer(cfg, tiny_corpus, out, progress=False).fit()
+    return out
+
+
+@pytest.fixture(scope="session")
 def tiny_symbolic_run(tiny_corpus, tmp_path_factory):
     """A piano-roll GAN trained for a few steps with configs/symbolic-tiny.yaml (a run folder)."""
     from pathlib import Path

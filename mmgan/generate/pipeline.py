@@ -9,8 +9,9 @@
 The prompt may be any expression the style space parses ("techno - monotonous + jazz
 harmony", "0.7*jazz + 0.3*metal"); a picture and a reference clip join the text by a
 weighted sum. The generator is fully convolutional in time, so the whole track is one
-batched pass; :mod:`mmgan.generate.compose` shapes sections and morphs, Griffin-Lim renders
-the log-mel (a GAN vocoder comes later), and the result is loudness-normalised.
+batched pass; :mod:`mmgan.generate.compose` shapes sections and morphs, the shipped GAN
+vocoder (:mod:`mmgan.models.vocoder`; ``renderer="griffinlim"`` for the Griffin-Lim
+baseline) renders the log-mel, and the result is loudness-normalised.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ __all__ = ["DEFAULT_MODEL", "GenerationResult", "Pipeline", "MAX_SECONDS"]
 
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "gan"
 SYMBOLIC_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "gan-symbolic"
+DEFAULT_VOCODER = Path(__file__).resolve().parents[1] / "pretrained" / "vocoder"
+RENDERERS = ("vocoder", "griffinlim")
 PIANO_TYPE = "mmgan-pianoroll"
 MAX_SECONDS = 600.0
 DEFAULT_WEIGHTS = {"prompt": 1.0, "image": 0.5, "audio": 0.5, "style": 1.0}
@@ -84,6 +87,41 @@ def _model_type(folder: Path) -> str | None:
         return None
 
 
+def _load_vocoder(gen_config: dict[str, Any], renderer: str | None, path: str | Path | None):
+    """The vocoder a spectrogram pipeline renders with (``None``: Griffin-Lim).
+
+    Raises:
+        ValueError: an unknown renderer. FileNotFoundError: ``renderer="vocoder"`` with no
+        vocoder there. CheckpointError: not a vocoder, or one for other mel features.
+    """
+    from mmgan.models.vocoder import Vocoder
+    from mmgan.weights import CheckpointError, run_model_dir
+
+    if renderer not in (None, *RENDERERS):
+        raise ValueError(f"renderer must be one of {RENDERERS} (or None), got {renderer!r}")
+    if renderer == "griffinlim":
+        return None
+    folder = DEFAULT_VOCODER if path is None else run_model_dir(path)
+    if not (folder / "config.json").is_file():
+        if renderer is None and path is None:
+            return None  # nothing shipped: Griffin-Lim
+        raise FileNotFoundError(
+            f"no vocoder at {folder}; train one with `mmgan train vocoder --config "
+            "configs/vocoder-small.yaml --data data/small --out runs/vocoder` and pass it, "
+            "or use renderer='griffinlim'"
+        )
+    voc, config = Vocoder.from_pretrained(folder)
+    for key in ("sample_rate", "hop_length", "n_fft"):
+        if key in gen_config and int(gen_config[key]) != int(config[key]):
+            raise CheckpointError(
+                f"{folder}: the vocoder inverts {key}={config[key]} features but the generator "
+                f"makes {key}={gen_config[key]}"
+            )
+    config.setdefault("name", folder.parent.name if folder.name == "model" else folder.name)
+    voc.loaded_config = config
+    return voc
+
+
 def _check(seconds: float, truncation: float, seed: int) -> None:
     if not isinstance(seconds, int | float) or not math.isfinite(seconds):
         raise ValueError(f"seconds must be a number, got {seconds!r}")
@@ -102,8 +140,12 @@ class Pipeline:
     scores it directly.
     """
 
-    def __init__(self, generator: SpecGenerator, space, config: dict[str, Any], name: str):
+    def __init__(
+        self, generator: SpecGenerator, space, config: dict[str, Any], name: str, vocoder=None
+    ):
         self.g = generator.eval()
+        self.vocoder = vocoder
+        self.renderer = "vocoder" if vocoder is not None else "griffinlim"  # the default
         self.space = space
         self.config = config
         self.name = name
@@ -115,9 +157,18 @@ class Pipeline:
 
     @classmethod
     def from_pretrained(
-        cls, path_or_name: str | Path | None = None, *, space=None, engine: str | None = None
+        cls,
+        path_or_name: str | Path | None = None,
+        *,
+        space=None,
+        engine: str | None = None,
+        renderer: str | None = None,
+        vocoder: str | Path | None = None,
     ) -> Pipeline:
         """The shipped default (``None``/``"default"``) or a model folder / training run.
+
+        ``renderer``: ``"vocoder"`` (the shipped GAN vocoder, or the folder / run
+        ``vocoder`` names), ``"griffinlim"``, or ``None`` = the vocoder when one is there.
 
         ``engine``: ``"spectrogram"`` (the default shipped model) or ``"symbolic"`` (the
         shipped piano-roll model, a :class:`~mmgan.generate.symbolic_pipeline.SymbolicPipeline`
@@ -170,7 +221,20 @@ class Pipeline:
         if space.dim != g.style_dim:
             raise CheckpointError(f"{folder}: style_dim {g.style_dim} != space dim {space.dim}")
         default = folder.parent.name if folder.name == "model" else folder.name
-        return pipe_cls(g, space, config, name=config.get("name", default))
+        name = config.get("name", default)
+        if found == "symbolic":  # renders its own MIDI; no mel to invert
+            return pipe_cls(g, space, config, name=name)
+        return pipe_cls(
+            g, space, config, name=name, vocoder=_load_vocoder(config, renderer, vocoder)
+        )
+
+    @property
+    def vocoder_name(self) -> str | None:
+        """``"vocoder:<folder name>@<trained steps>"`` of the loaded vocoder (metadata)."""
+        if self.vocoder is None:
+            return None
+        cfg = getattr(self.vocoder, "loaded_config", {}) or {}
+        return f"vocoder:{cfg.get('name', 'vocoder')}@{cfg.get('trained_steps', '?')}"
 
     # -- style ------------------------------------------------------------------------------
 
@@ -254,8 +318,22 @@ class Pipeline:
             )
         return self.g.denormalise(x)
 
-    def render(self, mel: np.ndarray, n_samples: int, seed: int, n_iter: int = 32) -> np.ndarray:
-        """Log-mel ``[80, frames]`` -> audio ``[n_samples]`` (fast NNLS + Griffin-Lim)."""
+    def render(
+        self, mel: np.ndarray, n_samples: int, seed: int, n_iter: int = 32, renderer=None
+    ) -> np.ndarray:
+        """Log-mel ``[80, frames]`` -> audio ``[n_samples]``: the GAN vocoder, or fast NNLS +
+        ``n_iter`` Griffin-Lim iterations (``renderer``; ``None`` = this pipeline's default).
+        """
+        renderer = self.renderer if renderer is None else renderer
+        if renderer not in RENDERERS:
+            raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
+        if renderer == "vocoder":
+            if self.vocoder is None:
+                raise ValueError(
+                    "this pipeline has no vocoder (none shipped or loaded); use "
+                    "renderer='griffinlim' or load one with Pipeline.from_pretrained(vocoder=...)"
+                )
+            return self.vocoder.synthesise(mel, length=n_samples)
         from mmgan.audio.features import griffin_lim
 
         return griffin_lim(mel, n_iter=n_iter, length=n_samples, seed=int(seed), inverse="fast")
@@ -286,8 +364,11 @@ class Pipeline:
         morph_to: str | None = None,
         n_iter: int = 32,
         describe: bool = True,
+        renderer: str | None = None,
     ) -> GenerationResult:
         """A track of ``seconds`` for the given inputs (see the module docstring).
+        ``renderer``: ``"vocoder"`` or ``"griffinlim"`` (``n_iter`` iterations); ``None``
+        = the vocoder when the pipeline has one.
 
         Raises:
             ValueError: no input, an empty prompt, seconds outside (0, 600], truncation
@@ -299,6 +380,9 @@ class Pipeline:
         from mmgan.audio.io import loudness_normalize
 
         _check(seconds, truncation, seed)
+        renderer = self.renderer if renderer is None else renderer
+        if renderer not in RENDERERS:
+            raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
         t0 = time.perf_counter()
         s, info = self.style_of(prompt, image, audio, audio_sr, style, weights)
         n, frames, steps = self.frames_for(seconds)
@@ -310,16 +394,17 @@ class Pipeline:
         feats = self.features(track[None], seed=seed, steps=steps, truncation=truncation)[0]
         mel = feats[: self.g.n_mels, :frames].numpy()
         t2 = time.perf_counter()
-        wave = compose.fade(self.render(mel, n, seed, n_iter), self.sample_rate, plan)
+        wave = compose.fade(self.render(mel, n, seed, n_iter, renderer), self.sample_rate, plan)
         wave = loudness_normalize(wave, self.sample_rate, TARGET_LUFS).astype(np.float32)
         t3 = time.perf_counter()
         meta = self._metadata(prompt, s, info, seconds, seed, truncation, plan)
+        meta["renderer"] = renderer if renderer == "griffinlim" else self.vocoder_name
         if describe:
             meta["predicted_tags"] = self.heard_as(wave)
         timings = {
             "style_s": t1 - t0,
             "generator_s": t2 - t1,
-            "render_s": t3 - t2,  # Griffin-Lim, fades, loudness
+            "render_s": t3 - t2,  # vocoder or Griffin-Lim, fades, loudness
             "describe_s": time.perf_counter() - t3,
         }
         result = GenerationResult(wave, self.sample_rate, s.numpy(), meta, mel, timings)

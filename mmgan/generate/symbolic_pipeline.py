@@ -125,17 +125,19 @@ class SymbolicPipeline(Pipeline):
         morph_to: str | None = None,
         n_iter: int = 32,
         describe: bool = True,
+        renderer: str | None = None,
         bpm: float | None = None,
         instruments: Mapping[str, str] | None = None,
     ) -> GenerationResult:
         """A track of ``seconds`` plus its MIDI (see the module docstring). ``bpm`` overrides
         the tempo; ``instruments`` maps tracks to instruments (``{"lead": "sax"}``);
-        ``n_iter`` is accepted for interface parity (no Griffin-Lim here)."""
+        ``n_iter`` and ``renderer`` are accepted for interface parity (the synth renders
+        the MIDI; there is no mel to invert)."""
         import time
 
         from mmgan.audio.io import loudness_normalize
 
-        del n_iter
+        del n_iter, renderer
         _check(seconds, truncation, seed)
         t0 = time.perf_counter()
         s, info = self.style_of(prompt, image, audio, audio_sr, style, weights)

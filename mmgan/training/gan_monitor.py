@@ -64,6 +64,27 @@ def diversity_report(
     return out
 
 
+def save_image_grid(
+    path: Path, labels: list[str], images, title: str, row_h: float, lines=(), **show
+) -> Path:
+    """One image per label, stacked, as a PNG (no pyplot: leaves the user's backend)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(8, row_h * len(labels)))
+    axes = fig.subplots(len(labels), 1, squeeze=False)
+    for ax, label, image in zip(axes[:, 0], labels, images, strict=True):
+        ax.imshow(image, origin="lower", aspect="auto", **show)
+        for y in lines:
+            ax.axhline(y - 0.5, color="tab:red", lw=0.5)
+        ax.set_ylabel(label, rotation=0, ha="right", fontsize=8)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    return path
+
+
 def is_symbolic(g) -> bool:
     from mmgan.models.pianoroll import PianoRollGenerator
 
@@ -160,24 +181,6 @@ class Monitor:
         lat = g.sample_latents(len(genres), steps, seed=PROBE_SEED)
         return folder, genres, g.denormalise(g(text, lat.to(text.device))).float().cpu().numpy()
 
-    @staticmethod
-    def _grid(path: Path, genres: list[str], images, title: str, row_h: float, lines=(), **show):
-        """One image per genre, stacked, as a PNG (no pyplot: leaves the user's backend)."""
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(8, row_h * len(genres)))
-        axes = fig.subplots(len(genres), 1, squeeze=False)
-        for ax, genre, image in zip(axes[:, 0], genres, images, strict=True):
-            ax.imshow(image, origin="lower", aspect="auto", **show)
-            for y in lines:
-                ax.axhline(y - 0.5, color="tab:red", lw=0.5)
-            ax.set_ylabel(genre, rotation=0, ha="right", fontsize=8)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        fig.suptitle(title)
-        fig.tight_layout()
-        fig.savefig(path, dpi=80)
-
     def samples(self, step: int, frames: int = 512) -> Path:
         """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (Griffin-Lim) per genre
         (symbolic family: piano-roll grid and ``<genre>.mid``, see :meth:`roll_samples`)."""
@@ -190,7 +193,7 @@ class Monitor:
         folder, genres, feats = self._probe(step, frames // g.upsample)
         mels = [f[: g.n_mels] for f in feats]
         title = f"EMA generator, step {step}: 'a <genre> track'"
-        self._grid(folder / "grid.png", genres, mels, title, 1.3, vmin=-11.5, vmax=2.5)
+        save_image_grid(folder / "grid.png", genres, mels, title, 1.3, vmin=-11.5, vmax=2.5)
         for genre, mel in zip(genres, mels, strict=True):
             save_wav(folder / f"{genre}.wav", peak_normalize(griffin_lim(mel, n_iter=16)), 22050)
         return folder
@@ -206,7 +209,7 @@ class Monitor:
         bounds = [g.layout.slices[t].stop for t in g.layout.tracks[:-1]]
         title = f"EMA generator, step {step}: drums | bass | harmony | lead (bottom up)"
         show = {"cmap": "Greys", "interpolation": "nearest"}
-        self._grid(folder / "grid.png", genres, rolls, title, 1.6, lines=bounds, **show)
+        save_image_grid(folder / "grid.png", genres, rolls, title, 1.6, lines=bounds, **show)
         for genre, r in zip(genres, rolls, strict=True):
             save_midi(arrange(r, [(genre, 1.0)], bpm=120.0), folder / f"{genre}.mid")
         return folder

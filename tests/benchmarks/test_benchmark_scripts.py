@@ -89,3 +89,21 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
         assert len(block["metrics"]) == 8 and 0 <= block["judge_accuracy"] <= 1
         assert sum(finite(m["real"]) for m in block["metrics"].values()) >= 6
     assert r["speed"]["stems"] and all(s.endswith(".mid") for s in r["speed"]["stems"])
+
+
+def test_vocoder_fast(tiny_vocoder_run, tiny_gan_run, tiny_corpus, tmp_path):
+    args = ["--vocoder", str(tiny_vocoder_run), "--model", str(tiny_gan_run)]
+    args += ["--data", str(tiny_corpus), "--split", "val", "--fast", "--threads", "1"]
+    r = run_script("vocoder.py", *args, out=tmp_path / "vocoder.json")
+    assert_checks(
+        r,
+        [
+            "mrstft_vs_griffinlim", "mel_l1_vs_griffinlim", "fad_style_vs_griffinlim",
+            "fad_judge_vs_griffinlim", "speedup_vs_griffinlim", "x_realtime",
+            "memory_long_vs_short", "end_to_end_30s_s", "bundle_20s_s",
+        ],
+    )  # fmt: skip
+    assert r["fast"] is True and r["clips"] >= 2
+    for renderer in ("vocoder", "griffinlim"):
+        assert all(finite(v) for v in r["quality"][renderer].values())
+    assert r["memory"]["long"]["samples"] > r["memory"]["short"]["samples"]

@@ -120,3 +120,11 @@ def test_train_gan_then_generate_cli(tiny_corpus, tmp_path):
     assert res.exit_code == 2 and "no such file" in res.output
     res = runner.invoke(app, ["generate", "jazz", "--model", str(tmp_path)])
     assert res.exit_code == 2 and "mmgan-specgan model folder" in res.output
+    gl = tmp_path / "gl"
+    res = runner.invoke(app, args + ["--renderer", "griffinlim", "--out", str(gl)])
+    assert res.exit_code == 0 and "rendered by griffinlim" in res.output, res.output
+    assert json.loads((gl / "metadata.json").read_text())["renderer"] == "griffinlim"
+    res = runner.invoke(app, args + ["--renderer", "wavenet"])
+    assert res.exit_code == 2 and "--renderer must be vocoder or griffinlim" in res.output
+    res = runner.invoke(app, args + ["--vocoder", str(tmp_path / "none")])
+    assert res.exit_code == 2 and "no vocoder at" in res.output

@@ -166,3 +166,31 @@ def test_bad_checkpoints(tiny_gan_run, tmp_path, pipe):
     g.save_pretrained(nan, extra=json.loads((nan / "config.json").read_text()))
     with pytest.raises(RuntimeError, match="NaN"):
         Pipeline.from_pretrained(nan)("jazz", seconds=0.5)
+
+
+def test_renderers_vocoder_and_griffin_lim(tiny_gan_run, tiny_vocoder_run, tmp_path):
+    from mmgan.models.vocoder import Vocoder
+
+    voc = Pipeline.from_pretrained(tiny_gan_run, vocoder=tiny_vocoder_run)
+    assert voc.renderer == "vocoder"
+    a = voc("a jazz track", seconds=2.0, seed=3, describe=False)
+    assert a.metadata["renderer"].startswith("vocoder:") and a.audio.shape == (2 * 22050,)
+    b = voc("a jazz track", seconds=2.0, seed=3, describe=False, renderer="griffinlim")
+    assert b.metadata["renderer"] == "griffinlim"
+    assert np.array_equal(a.mel, b.mel) and not np.allclose(a.audio, b.audio)
+    assert np.array_equal(a.audio, voc("a jazz track", seconds=2.0, seed=3, describe=False).audio)
+    gl = Pipeline.from_pretrained(tiny_gan_run, renderer="griffinlim")
+    assert gl.vocoder is None and gl.renderer == "griffinlim"
+    with pytest.raises(ValueError, match="renderer must be one of"):
+        voc("a jazz track", seconds=1.0, renderer="wavenet")
+    with pytest.raises(ValueError, match="no vocoder"):
+        gl("a jazz track", seconds=1.0, renderer="vocoder")
+    with pytest.raises(ValueError, match="renderer must be one of"):
+        Pipeline.from_pretrained(tiny_gan_run, renderer="wavenet")
+    with pytest.raises(FileNotFoundError, match="no vocoder at"):
+        Pipeline.from_pretrained(tiny_gan_run, vocoder=tmp_path / "none")
+    with pytest.raises(CheckpointError, match="mmgan-vocoder"):
+        Pipeline.from_pretrained(tiny_gan_run, vocoder=tiny_gan_run)  # a GAN, not a vocoder
+    Vocoder(dim=8, hidden=8, layers=1, hop_length=128).save_pretrained(tmp_path / "v128")
+    with pytest.raises(CheckpointError, match="hop_length=128"):
+        Pipeline.from_pretrained(tiny_gan_run, vocoder=tmp_path / "v128")

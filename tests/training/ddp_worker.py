@@ -1,5 +1,6 @@
-"""Run by test_gan.py under torchrun: a few tiny-config GAN steps; each rank saves its
-weights so the test can compare replicas. Usage: ddp_worker.py CONFIG DATA OUT"""
+"""Run by test_gan.py and test_vocoder_training.py under torchrun: a few tiny-config steps;
+each rank saves its weights so the test can compare replicas.
+Usage: ddp_worker.py CONFIG DATA OUT [gan|vocoder]"""
 
 import sys
 from pathlib import Path
@@ -14,11 +15,19 @@ from mmgan.training.gan_trainer import GANTrainer
 
 def main() -> None:
     config, data, out = sys.argv[1:4]
-    cfg = load_config(GANTrainConfig, config, ["steps=3", "eval_every=0", "sample_every=0"])
-    trainer = GANTrainer(cfg, data, Path(out) / "run", progress=False)
+    if sys.argv[4:] == ["vocoder"]:
+        from mmgan.training.vocoder import VocoderTrainConfig, VocoderTrainer
+
+        over = ["steps=3", "disc_start=1", "val_every=0", "sample_every=0"]
+        cfg = load_config(VocoderTrainConfig, config, over)
+        trainer = VocoderTrainer(cfg, data, Path(out) / "run", progress=False)
+    else:
+        cfg = load_config(GANTrainConfig, config, ["steps=3", "eval_every=0", "sample_every=0"])
+        trainer = GANTrainer(cfg, data, Path(out) / "run", progress=False)
     rank, world = trainer.dist.rank, trainer.dist.world
     g_init = {k: v.clone() for k, v in unwrap(trainer.g).state_dict().items()}
-    real_sum = float(trainer.batch(0)[0].sum())
+    first = trainer.batch(0)
+    real_sum = float((first[0] if isinstance(first, tuple) else first).sum())
     trainer.fit()
     state = {
         "world": world,

@@ -1,0 +1,140 @@
+"""The GAN vocoder's network, its torch mel front end, losses and files."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmgan.audio.features import log_mel
+from mmgan.models.vocoder import (
+    MelFrontend,
+    Vocoder,
+    VocoderDiscriminator,
+    integrate_phase,
+    multi_resolution_stft_loss,
+    spectrum_losses,
+)
+from mmgan.weights import CheckpointError
+
+
+def tiny(**kw) -> Vocoder:
+    torch.manual_seed(0)
+    return Vocoder(dim=32, hidden=48, layers=2, **kw).eval().requires_grad_(False)
+
+
+def tone(seconds=1.0, f=440.0, sr=22050) -> np.ndarray:
+    t = np.arange(int(seconds * sr)) / sr
+    return (0.3 * np.sin(2 * np.pi * f * t)).astype(np.float32)
+
+
+def test_frontend_matches_the_project_log_mel():
+    x = np.random.default_rng(0).normal(0, 0.1, 22050).astype(np.float32)
+    ours = MelFrontend()(torch.from_numpy(x)[None])[0].numpy()
+    ref = log_mel(x, 22050)
+    assert ours.shape == ref.shape
+    assert np.abs(ours - ref).max() < 1e-4
+    mel, spec = MelFrontend()(torch.from_numpy(x)[None], with_spectrum=True)
+    assert spec.is_complex() and spec.shape == (1, 513, ref.shape[1])
+
+
+def test_output_length_and_batch():
+    v = tiny()
+    mel = torch.randn(3, 80, 40) - 5
+    assert v(mel).shape == (3, 39 * 256)
+    assert v(mel, length=39 * 256 + 100).shape == (3, 39 * 256 + 100)
+    log_mag, phase = v(mel, spectrum=True)
+    assert log_mag.shape == phase.shape == (3, 513, 40)
+    assert float(log_mag.max()) <= math.log(100) + 1e-6  # magnitudes clipped at 100
+
+
+def test_steady_input_gives_rotating_phase():
+    """The reason for the integrated phase: a constant mel must still advance the phase."""
+    v = tiny()
+    _, phase = v(torch.full((1, 80, 30), -3.0), spectrum=True)
+    step = torch.remainder(phase[0, :, 11:20] - phase[0, :, 10:19], 2 * math.pi)
+    assert step.std(dim=1).max() < 1e-3  # a constant advance per bin away from the edges
+    assert step.mean(dim=1).std() > 0.5  # that differs between bins (centre frequencies)
+
+
+def test_chunked_synthesis_equals_one_pass():
+    v = tiny()
+    with torch.no_grad():
+        v.head.weight.mul_(20)  # make the phase depend strongly on context
+    mel = torch.randn(80, 1500) - 5
+    n = 1500 * 256 - 17
+    whole = v(mel[None], length=n)[0].detach().numpy()
+    chunked = v.synthesise(mel.numpy(), length=n, chunk_frames=300, overlap_frames=18)
+    assert chunked.shape == (n,) and chunked.dtype == np.float32
+    assert np.abs(whole - chunked).max() < 1e-4 * np.abs(whole).max()
+
+
+def test_synthesise_rejects_bad_input():
+    v = tiny()
+    with pytest.raises(ValueError, match=r"log-mel \[80, frames\]"):
+        v.synthesise(np.zeros((64, 10), np.float32))
+    bad = np.zeros((80, 10), np.float32)
+    bad[0, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        v.synthesise(bad)
+    with pytest.raises(ValueError, match="overlap_frames"):
+        v.synthesise(np.zeros((80, 100), np.float32), chunk_frames=40, overlap_frames=2)
+    with pytest.raises(ValueError, match="kernel odd"):
+        Vocoder(kernel=4)
+
+
+def test_integrate_phase_is_wrapped_and_exact_over_long_sums():
+    inc = torch.full((1, 2, 100_000), 1.25)  # exact in float32
+    out = integrate_phase(inc)
+    assert float(out.max()) < 2 * math.pi and float(out.min()) >= 0
+    expected = math.fmod(1.25 * 100_000, 2 * math.pi)
+    assert abs(float(out[0, 0, -1]) - expected) < 1e-4
+
+
+def test_losses_are_zero_for_a_perfect_prediction_and_positive_otherwise():
+    x = torch.from_numpy(tone())[None]
+    sc, mag = multi_resolution_stft_loss(x, x)
+    assert float(sc) < 1e-6 and float(mag) < 1e-6
+    sc, mag = multi_resolution_stft_loss(0.5 * x, x)
+    assert float(sc) > 0.1 and float(mag) > 0.1
+    _, spec = MelFrontend()(x, with_spectrum=True)
+    perfect = spectrum_losses(torch.log(spec.abs().clamp(min=1e-5)), torch.angle(spec), spec)
+    assert all(float(v) < 1e-4 for v in perfect.values())
+    shifted = spectrum_losses(
+        torch.log(spec.abs().clamp(min=1e-5)), torch.angle(spec) + 2 * math.pi, spec
+    )
+    assert float(shifted["phase"]) < 1e-4  # a whole turn is no error (anti-wrapping)
+    noisy = spectrum_losses(torch.zeros_like(spec.real), torch.rand_like(spec.real) * 6, spec)
+    assert float(noisy["amp"]) > 1 and float(noisy["phase"]) > 0.5
+
+
+def test_discriminator_outputs_both_families():
+    d = VocoderDiscriminator(mpd_channels=(4, 8, 8, 8), mrd_channels=4)
+    outs = d(torch.randn(2, 4096))
+    assert len(outs) == 5 + 3  # five periods, three resolutions
+    for logits, feats in outs:
+        assert logits.shape[0] == 2 and len(feats) >= 4
+
+
+def test_save_load_round_trip_and_foreign_folders(tmp_path):
+    v = tiny()
+    v.save_pretrained(tmp_path / "voc", extra={"trained_steps": 3})
+    loaded, cfg = Vocoder.from_pretrained(tmp_path / "voc")
+    assert cfg["trained_steps"] == 3 and cfg["model_type"] == "mmgan-vocoder"
+    mel = torch.randn(1, 80, 20) - 5
+    assert torch.equal(v(mel), loaded(mel))
+    v.save_pretrained(tmp_path / "half", dtype=torch.float16)
+    half, _ = Vocoder.from_pretrained(tmp_path / "half")
+    assert next(half.parameters()).dtype == torch.float32  # cast back for CPU inference
+    with pytest.raises(CheckpointError, match="mmgan-vocoder"):
+        Vocoder.from_pretrained(tmp_path)  # no model files
+    (tmp_path / "voc" / "config.json").write_text('{"model_type": "mmgan-specgan"}')
+    with pytest.raises(CheckpointError, match="another kind of model"):
+        Vocoder.from_pretrained(tmp_path / "voc")
+    Vocoder(dim=16, hidden=16, layers=1).save_pretrained(tmp_path / "other")
+    cfg_file = tmp_path / "other" / "config.json"
+    cfg_file.write_text(cfg_file.read_text().replace('"dim": 16', '"dim": 32'))
+    with pytest.raises(CheckpointError):
+        Vocoder.from_pretrained(tmp_path / "other")  # weights of other shapes
