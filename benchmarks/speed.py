@@ -5,8 +5,8 @@
 - generator alone: a ``--seconds`` track's log-mel features (``pipe.features``, no
   rendering), as x-real-time (target >= 100x);
 - end to end: ``pipe(prompt, seconds=...)`` wall time with its ``timings`` breakdown
-  (style, generator, render = Griffin-Lim + fades + loudness) and the rest (metadata and
-  the predicted tags of the result);
+  (style, generator, render = the pipeline's renderer — the shipped GAN vocoder, else
+  Griffin-Lim — + fades + loudness) and the rest (metadata and the predicted tags);
 - the baseline, in the same process on the same mel: the library's Griffin-Lim alone
   (:func:`mmgan.audio.features.griffin_lim`, 32 iterations), split into librosa's NNLS
   mel inversion and ``librosa.griffinlim``; the ratios put the numbers above against it;

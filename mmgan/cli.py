@@ -253,9 +253,19 @@ def generate(
     vocoder: Path | None = typer.Option(
         None, "--vocoder", help="vocoder folder or training run (default: the shipped one)"
     ),
-    out: Path = typer.Option(Path("out"), "--out", help="folder for track.wav + metadata.json"),
+    cover: str = typer.Option(
+        "procedural", "--cover", help="cover art: procedural (offline), diffusion or none"
+    ),
+    diffusion_model: str | None = typer.Option(
+        None,
+        "--diffusion-model",
+        help="--cover diffusion: a local diffusers pipeline folder or a cached repo id",
+    ),
+    zip_: bool = typer.Option(False, "--zip", help="also write <title>.zip with every file"),
+    out: Path = typer.Option(Path("out"), "--out", help="bundle folder: track, cover, metadata"),
 ) -> None:
-    """Generate a track from a prompt, a picture and/or a reference clip."""
+    """Generate a track from a prompt, a picture and/or a reference clip; write its bundle."""
+    from mmgan.bundle import write_bundle
     from mmgan.generate.pipeline import Pipeline
 
     if prompt is None and image is None and audio is None:
@@ -267,6 +277,8 @@ def generate(
         _fail(f"--engine must be spectrogram or symbolic, got {engine!r}")
     if renderer not in (None, "vocoder", "griffinlim"):
         _fail(f"--renderer must be vocoder or griffinlim, got {renderer!r}")
+    if cover not in ("procedural", "diffusion", "none"):
+        _fail(f"--cover must be procedural, diffusion or none, got {cover!r}")
     if (renderer or vocoder) and engine == "symbolic":
         _fail("--renderer/--vocoder apply to the spectrogram engine (symbolic renders MIDI)")
     try:
@@ -289,12 +301,17 @@ def generate(
             morph_to=morph_to,
             **extra,
         )
-        folder = result.save(out)
+        bundle = write_bundle(
+            result, out, space=pipe.space, cover=cover, zip=zip_, diffusion_model=diffusion_model
+        )
     except (ValueError, FileNotFoundError, RuntimeError, PermissionError, OSError) as err:
         _fail(str(err))
-    meta = result.metadata
+    meta, folder = bundle.metadata, bundle.folder
     how = f", rendered by {meta['renderer']}" if meta.get("renderer") else ""
     typer.echo(f"wrote {folder / 'track.wav'} ({result.seconds:.1f} s{how}) and metadata.json")
+    typer.echo(f"title: {bundle.title}" + (" | cover.png" if "cover.png" in bundle.files else ""))
+    if bundle.zip_path is not None:
+        typer.echo(f"zip: {bundle.zip_path}")
     if result.score is not None:
         stems = ", ".join(f"stems/{p.role}.mid" for p in result.score.parts)
         typer.echo(f"MIDI: arrangement.mid, {stems} ({meta['bpm']:g} BPM)")

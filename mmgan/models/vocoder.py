@@ -57,6 +57,7 @@ __all__ = [
 MODEL_TYPE = "mmgan-vocoder"
 LOG_FLOOR = 1e-5
 MAX_LOG_MAG = math.log(1e2)  # Vocos clips magnitudes at 100
+NNLS_ITERS = 10
 
 
 class MelFrontend(nn.Module):
@@ -89,27 +90,18 @@ class MelFrontend(nn.Module):
         return (logmel, stft) if with_spectrum else logmel
 
 
-def _log_mel_to_bins(n_mels: int, n_fft: int, sample_rate: int) -> torch.Tensor:
-    """``[bins, n_mels + 1]``: linear-bin log-magnitude ~ ``W @ log-mel - shift`` (last
-    column), the log-mel of the bands covering each bin (weighted by the filter) minus the
-    log of the band's filter area (Slaney filters sum a band's magnitudes). The vocoder adds
-    its output to this, so it starts from a sensible magnitude instead of learning the
-    -11.5 ... 3 range of log-magnitudes through its last layer's bias."""
-    from mmgan.audio.features import MelParams, _mel_basis
-
-    basis = torch.from_numpy(
-        _mel_basis(MelParams(sr=sample_rate, n_fft=n_fft, n_mels=n_mels))
-    ).double()  # [n_mels, bins]
-    cover = basis.sum(dim=0)  # [bins]
-    nearest = torch.cdist(
-        torch.arange(basis.shape[1], dtype=torch.float64)[:, None],
-        (basis * torch.arange(basis.shape[1])).sum(1, keepdim=True) / basis.sum(1, keepdim=True),
-    ).argmin(dim=1)  # bins no filter covers take the band with the nearest centre
-    w = torch.where(
-        cover[:, None] > 0, (basis / cover.clamp(min=1e-12)).T, F.one_hot(nearest, n_mels).double()
-    )
-    shift = w @ torch.log(basis.sum(dim=1).clamp(min=1e-12))
-    return torch.cat([w, shift[:, None]], dim=1).float()
+def mel_to_magnitude(
+    logmel: torch.Tensor, basis: torch.Tensor, pinv: torch.Tensor, iters: int = NNLS_ITERS
+) -> torch.Tensor:
+    """Log-mel ``[B, n_mels, F]`` -> non-negative linear magnitudes ``[B, bins, F]``: the
+    clipped pseudo-inverse refined by multiplicative NNLS updates (Lee & Seung), the torch
+    twin of :func:`mmgan.audio.features.mel_to_linear` (Griffin-Lim's starting magnitude)."""
+    mel = torch.exp(logmel.float())
+    spec = (pinv @ mel).clamp(min=1e-8)
+    numer = basis.T @ mel
+    for _ in range(iters):
+        spec = spec * numer / (basis.T @ (basis @ spec) + 1e-10)
+    return spec
 
 
 class ConvNeXtBlock(nn.Module):
@@ -170,7 +162,12 @@ class Vocoder(nn.Module):
         bins = n_fft // 2 + 1
         self.head = nn.Linear(dim, 3 * bins)  # log-magnitude, phase increment, phase residual
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
-        self.register_buffer("mel_to_bins", _log_mel_to_bins(n_mels, n_fft, sample_rate), False)
+        from mmgan.audio.features import MelParams, _mel_basis
+
+        params = MelParams(sr=sample_rate, n_fft=n_fft, hop_length=hop_length, n_mels=n_mels)
+        basis = torch.from_numpy(_mel_basis(params)).float()
+        self.register_buffer("basis", basis, persistent=False)
+        self.register_buffer("basis_pinv", torch.linalg.pinv(basis), persistent=False)
         k = torch.arange(bins, dtype=torch.float64)
         advance = torch.remainder(2 * math.pi * k * hop_length / n_fft, 2 * math.pi)
         self.register_buffer("centre_advance", advance.float(), persistent=False)
@@ -200,8 +197,9 @@ class Vocoder(nn.Module):
         y = self.head(self.final(x.transpose(1, 2))).transpose(1, 2).float()
         bins = self.n_fft // 2 + 1
         log_mag, dev, residual = y[:, :bins], y[:, bins : 2 * bins], y[:, 2 * bins :]
-        w, shift = self.mel_to_bins[:, :-1], self.mel_to_bins[:, -1:]
-        log_mag = log_mag + (w @ logmel.float() - shift)  # the network learns a residual
+        with torch.no_grad():  # the network learns a correction to the NNLS magnitudes
+            base = mel_to_magnitude(logmel, self.basis, self.basis_pinv)
+        log_mag = log_mag + torch.log(base.clamp(min=LOG_FLOOR))
         return log_mag.clamp(max=MAX_LOG_MAG), self.centre_advance[:, None] + dev, residual
 
     def predict(self, logmel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -479,4 +477,4 @@ def spectrum_losses(
     gd = (wf * _wrap(phase.diff(dim=1) - target_phase.diff(dim=1))).mean()
     wt = torch.sqrt(w[..., 1:] * w[..., :-1])
     iaf = (wt * _wrap(phase.diff(dim=2) - target_phase.diff(dim=2))).mean()
-    return {"amp": amp, "phase": gd + iaf, "ip": ip, "gd": gd, "iaf": iaf}
+    return {"amp": amp, "ip": ip, "gd": gd, "iaf": iaf}

@@ -55,7 +55,7 @@ class VocoderNetConfig:
 def _default_lambdas() -> dict[str, float]:
     # Vocos: mel 45, adversarial 1, feature matching 2; we add the MR-STFT distance and
     # APNet's direct log-amplitude and phase losses (see spectrum_losses)
-    return {"mel": 45.0, "stft": 1.0, "amp": 10.0, "phase": 10.0, "adv": 1.0, "fm": 2.0}
+    return {"mel": 45.0, "stft": 1.0, "amp": 10.0, "iaf": 10.0, "gd": 0.0, "adv": 1.0, "fm": 2.0}
 
 
 @dataclass
@@ -225,7 +225,7 @@ class VocoderTrainer:
         sc, logmag = multi_resolution_stft_loss(fake, real)
         spec = spectrum_losses(log_mag, phase, real_spec)
         loss = lam["mel"] * loss_mel + lam["stft"] * (sc + logmag)
-        loss = loss + lam["amp"] * spec["amp"] + lam["phase"] * spec["phase"]
+        loss = loss + sum(lam[k] * spec[k] for k in ("amp", "iaf", "gd"))
         logs.update({"g/mel_l1": loss_mel.item(), "g/sc": sc.item(), "g/logmag": logmag.item()})
         logs.update({f"g/{k}": v.item() for k, v in spec.items()})
         if adversarial:

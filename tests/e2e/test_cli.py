@@ -128,3 +128,15 @@ def test_train_gan_then_generate_cli(tiny_corpus, tmp_path):
     assert res.exit_code == 2 and "--renderer must be vocoder or griffinlim" in res.output
     res = runner.invoke(app, args + ["--vocoder", str(tmp_path / "none")])
     assert res.exit_code == 2 and "no vocoder at" in res.output
+    zipped = tmp_path / "zipped"
+    res = runner.invoke(app, args + ["--zip", "--cover", "procedural", "--out", str(zipped)])
+    assert res.exit_code == 0 and "zip:" in res.output and "title:" in res.output, res.output
+    assert (zipped / "cover.png").is_file() and len(list(zipped.glob("*.zip"))) == 1
+    res = runner.invoke(app, args + ["--cover", "none", "--out", str(tmp_path / "bare")])
+    assert res.exit_code == 0 and not (tmp_path / "bare" / "cover.png").exists()
+    res = runner.invoke(app, args + ["--cover", "oil"])
+    assert res.exit_code == 2 and "--cover must be" in res.output
+    nowhere = ["--cover", "diffusion", "--diffusion-model", str(tmp_path / "no-sd")]
+    res = runner.invoke(app, args + nowhere + ["--out", str(tmp_path / "sd")])
+    assert res.exit_code == 2 and "huggingface-cli download" in res.output
+    assert not (tmp_path / "sd").exists()  # nothing written before the error

@@ -1,0 +1,1 @@
+"""Cover art: the offline procedural engine, titles, and the optional diffusers path."""
