@@ -1,15 +1,18 @@
-# mmgan — the two commands a newcomer needs: `make test` and (later) `make demo`.
+# mmgan — the two commands a newcomer needs: `make demo` and `make test`.
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.setup-stamp
 # ffmpeg: mp3/ogg decoding for audioread and torchcodec (HF `datasets`);
-# fluid-soundfont-gm: the optional General MIDI SoundFont renderer.
-APT_PKGS := ffmpeg fluid-soundfont-gm
+# fluid-soundfont-gm: the optional General MIDI SoundFont renderer;
+# chromium: the browser the demo's end-to-end tests drive (Playwright, headless).
+APT_PKGS := ffmpeg fluid-soundfont-gm chromium
+HOST ?= 127.0.0.1
+PORT ?= 7860
 PYTEST_ARGS ?=
 LINT_DIRS := $(wildcard mmgan tests benchmarks demos datasets/fixtures/make_fixtures.py)
 
-.PHONY: setup test lint lab clean
+.PHONY: setup test lint demo lab clean
 
 setup: $(STAMP)
 
@@ -32,6 +35,9 @@ lint: setup
 
 test: setup lint
 	MMGAN_FAST=1 $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+demo: setup
+	$(BIN)/mmgan demo --host $(HOST) --port $(PORT)
 
 lab: setup
 	$(BIN)/jupyter lab --ip 127.0.0.1 --no-browser $(if $(filter 0,$(shell id -u)),--allow-root,) notebooks/

@@ -322,6 +322,14 @@ def generate(
         typer.echo(f"heard as: {tags}")
 
 
+@app.command("demo", context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def demo(ctx: typer.Context) -> None:
+    """Serve the Gradio demo (options: --host, --port, --share, --model, --out)."""
+    from mmgan.demo import main
+
+    main(list(ctx.args))
+
+
 @app.command("eval")
 def eval_(
     data: Path = typer.Option(..., "--data", help="corpus folder: the real reference clips"),

@@ -107,3 +107,11 @@ def test_vocoder_fast(tiny_vocoder_run, tiny_gan_run, tiny_corpus, tmp_path):
     for renderer in ("vocoder", "griffinlim"):
         assert all(finite(v) for v in r["quality"][renderer].values())
     assert r["memory"]["long"]["samples"] > r["memory"]["short"]["samples"]
+
+
+def test_demo_fast(tiny_gan_run, tmp_path):
+    args = ["--model", str(tiny_gan_run), "--fast", "--threads", "1"]
+    r = run_script("demo.py", *args, out=tmp_path / "demo.json")
+    assert_checks(r, ["bundle_20s_s", "cover_1024_s", "cold_start_s"])
+    assert r["fast"] is True and len(r["cold_start_times_s"]) == 1
+    assert {"pipeline_s", "cover_s", "metadata_zip_s"} <= set(r["bundle_breakdown_s"])
