@@ -4,8 +4,8 @@ Nothing is downloaded or learned here: each of the ten genre families has a pale
 motif family (metal: jagged shards; ambient: soft blobs and fog; techno: a neon perspective
 grid; jazz: warm organic curves; baroque: an ornate eight-fold rosette; folk: hills, leaves and
 grain; hip-hop: bold discs, blocks and halftone; symphonic: rays and rings; IDM: glitched
-blocks; reggae: sun stripes). The style's genre mix (zero-shot over the ten families) picks
-the motifs — a hybrid draws both, the second through a soft mask — and blends the palettes.
+blocks; reggae: sun stripes). The style's genre mix (its nearest of the ten families, see
+:func:`genre_weights`) picks the motifs — a hybrid draws both, the second through a soft mask — and blends the palettes.
 The audio steers the details: tempo sets how dense the repeating elements are, onset density
 how many shapes there are, the spectral centroid the brightness, the key's tonic a small hue
 turn and minor mode a darker, cooler palette, and the loudness envelope is drawn as a
@@ -126,16 +126,28 @@ def audio_features(audio: np.ndarray, sample_rate: int) -> dict[str, Any]:
             "envelope": env, "key": key}  # fmt: skip
 
 
-def genre_weights(style, space, top: int = 2, floor: float = 0.15) -> dict[str, float]:
-    """The style's genre families: zero-shot over the ten corpus genres, the ``top`` ones
-    that hold at least ``floor`` of the probability (always the first), renormalised."""
+def genre_weights(style, space, floor: float = 0.1) -> dict[str, float]:
+    """The style's genre families: the nearest of the ten corpus genres, and the second when
+    it stands out from the rest.
+
+    The style's cosines to ``"a <genre> track"`` decide: the second genre's weight relative to
+    the first is ``(c2 - c3) / (c1 - c3)`` — how far it stands above the third, against how far
+    the first does — and it is kept when that is at least ``floor``. ("jazz metal with blast
+    beats": jazz 0.70, metal 0.30; "a jazz track": jazz alone.) The space's own zero-shot
+    softmax is too peaked for this: it gives the second genre of a hybrid prompt < 1 %.
+    """
+    import torch
+
     from mmgan.data.composers import GENRES
 
-    p = space.zero_shot(style, list(GENRES))[0].numpy()
-    order = np.argsort(-p)
-    keep = [order[0]] + [i for i in order[1:top] if p[i] >= floor]
-    total = float(sum(p[i] for i in keep))
-    return {GENRES[i]: float(p[i]) / total for i in keep}
+    text = space.encode_text([f"a {g} track" for g in GENRES])
+    cos = (text @ torch.as_tensor(style, dtype=torch.float32).reshape(-1)).numpy()
+    order = np.argsort(-cos)
+    c1, c2, c3 = (float(cos[i]) for i in order[:3])
+    ratio = (c2 - c3) / max(c1 - c3, 1e-6)
+    if ratio < floor:
+        return {GENRES[order[0]]: 1.0}
+    return {GENRES[order[0]]: 1 / (1 + ratio), GENRES[order[1]]: ratio / (1 + ratio)}
 
 
 def cover_inputs(

@@ -70,3 +70,14 @@ def test_audio_features_read_tempo_key_and_envelope():
     assert f["key"].split()[0] == "A"
     silent = audio_features(np.zeros(sr * 2, np.float32), sr)
     assert silent["onset_density"] == 0 and silent["key"] is None  # neutral, not an error
+
+
+def test_genre_weights_keep_the_second_genre_of_a_hybrid_prompt():
+    from mmgan.art.procedural import genre_weights
+    from mmgan.style.space import StyleSpace
+
+    space = StyleSpace.from_pretrained()
+    hybrid = genre_weights(space.parse("jazz metal with blast beats")[0], space)
+    assert list(hybrid) == ["jazz", "metal"] and 0.2 < hybrid["metal"] < 0.5
+    assert abs(sum(hybrid.values()) - 1) < 1e-6
+    assert genre_weights(space.parse("a jazz track")[0], space) == {"jazz": 1.0}

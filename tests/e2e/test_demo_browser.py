@@ -2,7 +2,8 @@
 generate from a prompt, download the bundle, bad input shown as messages in the page; and a
 load test of concurrent clients through ``gradio_client``.
 
-Set ``MMGAN_SCREENSHOT=docs/demo.png`` to keep the screenshot the README shows.
+Set ``MMGAN_SCREENSHOT=docs/demo.png`` to keep the screenshot the README shows, and
+``MMGAN_DEMO_MODEL=default`` to serve the shipped model instead of the tiny test run.
 """
 
 from __future__ import annotations
@@ -42,8 +43,9 @@ def app(tiny_gan_run, tmp_path_factory):
     port = free_port()
     env = os.environ | {"OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     env["GRADIO_ANALYTICS_ENABLED"] = "False"
-    cmd = [sys.executable, "-m", "mmgan.cli", "demo", "--port", str(port)]
-    cmd += ["--model", str(tiny_gan_run), "--out", str(out)]
+    cmd = [sys.executable, "-m", "mmgan.cli", "demo", "--port", str(port), "--out", str(out)]
+    model = os.environ.get("MMGAN_DEMO_MODEL", str(tiny_gan_run))  # "default": the shipped one
+    cmd += [] if model == "default" else ["--model", model]
     log = open(out / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
