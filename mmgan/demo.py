@@ -424,8 +424,9 @@ def build_demo(pipeline, symbolic=None, out: str | Path | None = None):
             gr.Markdown("Genres (gold) and moods (blue) on the two main axes of the style "
                         "space. **Click anywhere** to hear the style at that point.")  # fmt: skip
             the_map = gr.Image(map_image, label="Style map", interactive=False, elem_id="map")
-            e_msg = gr.Markdown()
-            e_audio = gr.Audio(label="Track at the point", interactive=False)
+            e_msg = gr.Markdown(elem_id="explore-message")
+            e_audio = gr.Audio(label="Track at the point", interactive=False,
+                               elem_id="explore-track")  # fmt: skip
 
             def _explore(evt: gr.SelectData, progress=gr.Progress()):
                 px, py = evt.index

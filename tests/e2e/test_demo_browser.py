@@ -120,6 +120,19 @@ def test_prompt_to_bundle_in_the_browser(app, browser, tmp_path):
     page.close()
 
 
+def test_arithmetic_and_explore_tabs(app, browser):
+    page = open_page(browser, app)
+    page.get_by_role("tab", name="Arithmetic").click()
+    box = page.locator("#expression textarea")
+    box.fill("jazz + metal - calm")
+    page.locator("#normal-form").get_by_text("jazz + metal − calm").wait_for()
+    page.get_by_role("tab", name="Explore").click()
+    page.locator("#map img").click(position={"x": 200, "y": 150})
+    page.locator("#explore-message").get_by_text("nearest").wait_for()
+    page.locator("#explore-track audio[src]").first.wait_for(state="attached")
+    page.close()
+
+
 def write_long_clip(path: Path, seconds: int = 3600, sr: int = 8000) -> None:
     """An hour of a quiet tone at 8 kHz (58 MB of PCM; only the first minute gets read)."""
     t = np.arange(sr * 60) / sr
