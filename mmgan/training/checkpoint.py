@@ -8,14 +8,19 @@ file: the state goes to a temporary file beside the target, then ``os.replace``.
 
 from __future__ import annotations
 
+import contextlib
+import json
+import signal
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from mmgan.utils import atomic_path
+from mmgan.utils import atomic_path, atomic_write_text
 
-__all__ = ["save_state", "load_state", "STATE_NAME"]
+__all__ = ["save_state", "load_state", "stop_on_signals", "trim_metrics", "STATE_NAME"]
 
 STATE_NAME = "state.pt"
 
@@ -47,3 +52,29 @@ def load_state(path: str | Path) -> dict[str, Any]:
     if not isinstance(state, dict) or "step" not in state:
         raise ValueError(f"{path}: not a training checkpoint written by mmgan (no 'step')")
     return state
+
+
+def trim_metrics(path: str | Path, step: int) -> None:
+    """Drop the lines of a ``metrics.jsonl`` logged after ``step``: a resumed run logs them
+    again, so the file reads as if the run had never stopped."""
+    path = Path(path)
+    if path.is_file():
+        lines = path.read_text().splitlines()
+        keep = [ln for ln in lines if json.loads(ln)["step"] <= step]
+        atomic_write_text(path, "".join(f"{ln}\n" for ln in keep))
+
+
+@contextlib.contextmanager
+def stop_on_signals(callback: Callable[[], None]) -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM call ``callback`` (a training loop then
+    checkpoints and stops) instead of killing the process; the previous handlers come back
+    after. Outside the main thread (signals cannot be set there) it does nothing."""
+    handlers = {}
+    if threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            handlers[sig] = signal.signal(sig, lambda signum, frame: callback())
+    try:
+        yield
+    finally:
+        for sig, handler in handlers.items():
+            signal.signal(sig, handler)

@@ -44,7 +44,7 @@ from mmgan.training.captions import (  # re-exported: callers import them from h
     load_text_fn,
     row_id,
 )
-from mmgan.training.checkpoint import STATE_NAME, load_state, save_state
+from mmgan.training.checkpoint import STATE_NAME, load_state, save_state, trim_metrics
 from mmgan.utils import atomic_write_text
 
 
@@ -324,12 +324,7 @@ class StyleTrainer:
             self.aux_head.load_state_dict(state["aux_head"])
         self.opt.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
-        metrics = self.out / "metrics.jsonl"
-        if metrics.is_file():  # drop lines logged after the checkpoint
-            keep = [
-                ln for ln in metrics.read_text().splitlines() if json.loads(ln)["step"] <= self.step
-            ]
-            atomic_write_text(metrics, "".join(f"{ln}\n" for ln in keep))
+        trim_metrics(self.out / "metrics.jsonl", self.step)
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then cosine decay to 5 % of ``lr``."""

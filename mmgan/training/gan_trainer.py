@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import copy
 import json
-import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,13 @@ from typing import Any
 import torch
 
 from mmgan.config import save_config, to_dict
-from mmgan.training.checkpoint import STATE_NAME, load_state, save_state
+from mmgan.training.checkpoint import (
+    STATE_NAME,
+    load_state,
+    save_state,
+    stop_on_signals,
+    trim_metrics,
+)
 from mmgan.training.distributed import init_distributed, shutdown, unwrap, wrap
 from mmgan.training.gan import (
     GANTrainConfig,
@@ -143,12 +147,8 @@ class GANTrainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.step = int(state["step"])
-        metrics = self.out / "metrics.jsonl"
-        if self.dist.is_main and metrics.is_file():  # drop lines logged after the checkpoint
-            keep = [
-                ln for ln in metrics.read_text().splitlines() if json.loads(ln)["step"] <= self.step
-            ]
-            atomic_write_text(metrics, "".join(f"{ln}\n" for ln in keep))
+        if self.dist.is_main:
+            trim_metrics(self.out / "metrics.jsonl", self.step)
 
     # -- one step --------------------------------------------------------------------------
 
@@ -259,7 +259,7 @@ class GANTrainer:
         dtype = {"float16": torch.float16, "float32": torch.float32}[self.cfg.export_dtype]
         self.g_ema.save_pretrained(self.out / "model", extra=self.export_config(), dtype=dtype)
 
-    def _on_signal(self, signum, frame) -> None:  # noqa: ARG002
+    def _on_signal(self) -> None:
         self._stop = True
 
     # -- loop ----------------------------------------------------------------------------------
@@ -272,32 +272,27 @@ class GANTrainer:
         from tqdm.auto import tqdm
 
         cfg, t0, last = self.cfg, time.time(), {}
-        handlers = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                handlers[sig] = signal.signal(sig, self._on_signal)
         bar = tqdm(
             total=cfg.steps,
             initial=self.step,
             desc="train gan",
             disable=not (self.progress and self.dist.is_main),
         )
-        try:
-            while self.step < cfg.steps and not self._stop:
-                if stop_at is not None and self.step >= stop_at:
-                    break
-                last = self.train_step(self.step)
-                self.step += 1
-                if self.monitor is not None:
-                    self.monitor.after_step(self.step, last)
-                if cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
-                    self.checkpoint()
-                bar.set_postfix(d=f"{last['d/loss']:.2f}", g=f"{last['g/adv']:.2f}")
-                bar.update(1)
-        finally:
-            bar.close()
-            for sig, h in handlers.items():
-                signal.signal(sig, h)
+        with stop_on_signals(self._on_signal):
+            try:
+                while self.step < cfg.steps and not self._stop:
+                    if stop_at is not None and self.step >= stop_at:
+                        break
+                    last = self.train_step(self.step)
+                    self.step += 1
+                    if self.monitor is not None:
+                        self.monitor.after_step(self.step, last)
+                    if cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
+                        self.checkpoint()
+                    bar.set_postfix(d=f"{last['d/loss']:.2f}", g=f"{last['g/adv']:.2f}")
+                    bar.update(1)
+            finally:
+                bar.close()
         self.checkpoint()
         summary = {
             "step": self.step,

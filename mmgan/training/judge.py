@@ -44,7 +44,7 @@ from mmgan.data.dataset import MelDataset
 from mmgan.eval.classifier import GenreJudge
 from mmgan.eval.judge_features import clip_features, feature_cache_dir
 from mmgan.eval.tag_metrics import average_precision, judge_metrics, roc_auc
-from mmgan.training.checkpoint import STATE_NAME, load_state, save_state
+from mmgan.training.checkpoint import STATE_NAME, load_state, save_state, trim_metrics
 from mmgan.utils import atomic_write_text
 
 __all__ = [
@@ -252,11 +252,7 @@ class JudgeTrainer:
         self.model.load_checked(state["model"], where=str(self.out / STATE_NAME))
         self.opt.load_state_dict(state["optimizer"])
         self.step = int(state["step"])
-        metrics = self.out / "metrics.jsonl"
-        if metrics.is_file():  # drop lines logged after the checkpoint
-            lines = metrics.read_text().splitlines()
-            keep = [ln for ln in lines if json.loads(ln)["step"] <= self.step]
-            atomic_write_text(metrics, "".join(f"{ln}\n" for ln in keep))
+        trim_metrics(self.out / "metrics.jsonl", self.step)
 
     def lr_at(self, step: int) -> float:
         """Linear warm-up, then cosine decay to 5 % of ``lr``."""

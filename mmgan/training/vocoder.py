@@ -24,8 +24,6 @@ Example::
 from __future__ import annotations
 
 import json
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +34,13 @@ import torch
 import torch.nn.functional as F
 
 from mmgan.config import save_config, to_dict
-from mmgan.training.checkpoint import STATE_NAME, load_state, save_state
+from mmgan.training.checkpoint import (
+    STATE_NAME,
+    load_state,
+    save_state,
+    stop_on_signals,
+    trim_metrics,
+)
 from mmgan.training.distributed import init_distributed, shutdown, unwrap, wrap
 from mmgan.training.gan import step_generator
 from mmgan.utils import atomic_write_text
@@ -175,12 +179,8 @@ class VocoderTrainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.step = int(state["step"])
-        metrics = self.out / "metrics.jsonl"
-        if self.dist.is_main and metrics.is_file():  # drop lines logged after the checkpoint
-            keep = [
-                ln for ln in metrics.read_text().splitlines() if json.loads(ln)["step"] <= self.step
-            ]
-            atomic_write_text(metrics, "".join(f"{ln}\n" for ln in keep))
+        if self.dist.is_main:
+            trim_metrics(self.out / "metrics.jsonl", self.step)
 
     # -- one step --------------------------------------------------------------------------
 
@@ -304,6 +304,15 @@ class VocoderTrainer:
         dtype = {"float16": torch.float16, "float32": torch.float32}[self.cfg.export_dtype]
         unwrap(self.g).save_pretrained(self.out / "model", extra=self.export_config(), dtype=dtype)
 
+    def _log_step(self, acc: dict[str, list[float]]) -> None:
+        """Log the means of ``acc`` (then empty it), with validation when it is due."""
+        cfg, step = self.cfg, self.step
+        record = {"step": step, **{k: round(float(np.mean(v)), 5) for k, v in acc.items()}}
+        acc.clear()
+        if cfg.val_every and (step % cfg.val_every == 0 or step == cfg.steps):
+            record.update({k: round(float(v), 5) for k, v in self.validate().items()})
+        self._log(record)
+
     def _log(self, record: dict[str, Any]) -> None:
         with open(self.out / "metrics.jsonl", "a") as fh:
             fh.write(json.dumps(record) + "\n")
@@ -313,7 +322,7 @@ class VocoderTrainer:
                     self.writer.add_scalar(k, v, record["step"])
             self.writer.flush()
 
-    def _on_signal(self, signum, frame) -> None:  # noqa: ARG002
+    def _on_signal(self) -> None:
         self._stop = True
 
     # -- loop ----------------------------------------------------------------------------------
@@ -326,42 +335,30 @@ class VocoderTrainer:
         from tqdm.auto import tqdm
 
         cfg, t0, last, acc = self.cfg, time.time(), {}, defaultdict(list)
-        handlers = {}
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                handlers[sig] = signal.signal(sig, self._on_signal)
         main = self.dist.is_main
         bar = tqdm(
             total=cfg.steps, initial=self.step, desc="train vocoder",
             disable=not (self.progress and main),
         )  # fmt: skip
-        try:
-            while self.step < cfg.steps and not self._stop:
-                if stop_at is not None and self.step >= stop_at:
-                    break
-                last = self.train_step(self.step)
-                self.step += 1
-                for k, v in last.items():
-                    acc[k].append(v)
-                if main and (self.step % cfg.log_every == 0 or self.step == cfg.steps):
-                    record = {
-                        "step": self.step,
-                        **{k: round(float(np.mean(v)), 5) for k, v in acc.items()},
-                    }
-                    acc.clear()
-                    if cfg.val_every and (self.step % cfg.val_every == 0 or self.step == cfg.steps):
-                        record.update({k: round(float(v), 5) for k, v in self.validate().items()})
-                    self._log(record)
-                if main and cfg.sample_every and self.step % cfg.sample_every == 0:
-                    self.samples(self.step)
-                if cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
-                    self.checkpoint()
-                bar.set_postfix(mel=f"{last['g/mel_l1']:.3f}", sc=f"{last['g/sc']:.3f}")
-                bar.update(1)
-        finally:
-            bar.close()
-            for sig, h in handlers.items():
-                signal.signal(sig, h)
+        with stop_on_signals(self._on_signal):
+            try:
+                while self.step < cfg.steps and not self._stop:
+                    if stop_at is not None and self.step >= stop_at:
+                        break
+                    last = self.train_step(self.step)
+                    self.step += 1
+                    for k, v in last.items():
+                        acc[k].append(v)
+                    if main and (self.step % cfg.log_every == 0 or self.step == cfg.steps):
+                        self._log_step(acc)
+                    if main and cfg.sample_every and self.step % cfg.sample_every == 0:
+                        self.samples(self.step)
+                    if cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
+                        self.checkpoint()
+                    bar.set_postfix(mel=f"{last['g/mel_l1']:.3f}", sc=f"{last['g/sc']:.3f}")
+                    bar.update(1)
+            finally:
+                bar.close()
         self.checkpoint()
         summary = {
             "step": self.step,
