@@ -94,3 +94,20 @@ def test_explore_map_points_become_styles(demo):
     assert abs(np.linalg.norm(style) - 1) < 1e-5
     near = demo.mmgan_state.space.describe(style[None], k=3, groups=["genre"])
     assert "jazz" in [n for n, _ in near]
+
+
+def test_both_engines_when_a_symbolic_model_is_given(tiny_gan_run, tiny_symbolic_run, tmp_path):
+    import zipfile
+
+    spec = Pipeline.from_pretrained(tiny_gan_run)
+    sym = Pipeline.from_pretrained(tiny_symbolic_run, space=spec.space)
+    demo = build_demo(spec, sym, out=tmp_path)
+    state = demo.mmgan_state
+    assert list(state.pipelines) == ["spectrogram", "symbolic"]
+    out = create(state, "reggae", None, None, 0, 0, 0, 0, "symbolic", 3, 1, 1)
+    (sr, audio), roll, cover, tags, zip_path, message = out[:6]
+    assert audio.shape == (3 * sr,) and roll.size == (1024, 256)
+    with zipfile.ZipFile(zip_path) as zf:
+        names = set(zf.namelist())
+    assert {"arrangement.mid", "cover.png", "track.wav"} <= names
+    assert any(n.startswith("stems/") for n in names)
