@@ -37,6 +37,7 @@ MAX_SECONDS = 120.0  # per track in the demo (the library allows 600)
 MAX_PROMPT = 500  # characters; longer prompts are cut, with a notice
 REFERENCE_SECONDS = 60.0  # only this much of a reference clip is read
 CONCURRENCY = 2  # generations at once; the rest wait in the queue
+KEEP_BUNDLES = 200  # bundle folders kept under --out; older ones are removed
 SLIDERS = {  # slider -> (descriptor at +1, descriptor at -1)
     "tempo": ("fast tempo", "slow tempo"),
     "energy": ("high energy", "low energy"),
@@ -160,10 +161,18 @@ def spectrogram_image(result):
 
 
 def _bundle(state: DemoState, pipe, result, cover: str = "procedural"):
+    """Write the bundle into a new folder under ``state.out``, keeping the newest
+    :data:`KEEP_BUNDLES` folders (a demo that runs for days must not fill the disk)."""
+    import shutil
+
     from mmgan.bundle import write_bundle
 
     folder = Path(tempfile.mkdtemp(prefix="bundle-", dir=state.out))
-    return write_bundle(result, folder, space=pipe.space, cover=cover, zip=True)
+    bundle = write_bundle(result, folder, space=pipe.space, cover=cover, zip=True)
+    old = sorted(state.out.glob("bundle-*"), key=lambda p: p.stat().st_mtime)[:-KEEP_BUNDLES]
+    for path in old:
+        shutil.rmtree(path, ignore_errors=True)
+    return bundle
 
 
 def _run(fn, *args, **kwargs):
@@ -225,11 +234,7 @@ def blend(state: DemoState, a, b, alpha, morph, seconds, seed, progress=None):
     if not a or not b:
         raise _error("Pick two genres (or type two descriptions) to blend.")
     seconds = float(np.clip(float(seconds or 20), 1.0, MAX_SECONDS))
-    pipe = (
-        state.pipe("spectrogram")
-        if "spectrogram" in state.pipelines
-        else state.pipe(next(iter(state.pipelines)))
-    )
+    pipe = state.pipe("spectrogram")  # blends and morphs: the spectrogram engine
     progress(0.1, desc="generating")
     if morph:
         r = _run(pipe.morph, a, b, seconds=seconds, seed=int(seed or 0))
@@ -325,7 +330,8 @@ def build_demo(pipeline, symbolic=None, out: str | Path | None = None):
     gmap, map_image = genre_map(pipeline.space)
     engines = list(pipelines)
 
-    with gr.Blocks(title="mmgan — new genres with GANs") as demo:
+    # Gradio's own copies of served files: delete those older than an hour, every hour
+    with gr.Blocks(title="mmgan — new genres with GANs", delete_cache=(3600, 3600)) as demo:
         gr.Markdown(
             "# mmgan\nNew music genres from a conditional GAN. Describe a genre, drop in a "
             "picture or a clip, blend two genres or do arithmetic on them — and take the "

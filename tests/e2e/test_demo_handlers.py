@@ -111,3 +111,13 @@ def test_both_engines_when_a_symbolic_model_is_given(tiny_gan_run, tiny_symbolic
         names = set(zf.namelist())
     assert {"arrangement.mid", "cover.png", "track.wav"} <= names
     assert any(n.startswith("stems/") for n in names)
+
+
+def test_old_bundles_are_pruned(demo, monkeypatch):
+    import mmgan.demo as demo_module
+
+    state = demo.mmgan_state
+    monkeypatch.setattr(demo_module, "KEEP_BUNDLES", 2)
+    for seed in range(4):
+        create(state, "ambient", None, None, 0, 0, 0, 0, "spectrogram", 1, seed, 1)
+    assert len(list(state.out.glob("bundle-*"))) == 2
