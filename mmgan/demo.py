@@ -188,8 +188,13 @@ def _run(fn, *args, **kwargs):
 
 
 def create(state: DemoState, prompt, picture, reference, tempo, energy, darkness, density,
-           engine, seconds, seed, variations, progress=None):  # fmt: skip
-    """The Create tab: returns (audio, spectrogram, cover, tags, zip, message, variations)."""
+           engine, seconds, seed, variations, progress=None, renderer=None,
+           truncation=0.7):  # fmt: skip
+    """The Create tab: returns (audio, spectrogram, cover, tags, zip, message, variations).
+
+    ``renderer`` (advanced settings): ``"vocoder"`` or ``"griffinlim"`` for the spectrogram
+    engine, ``None`` = the pipeline's default; ``truncation`` in [0, 1].
+    """
     progress = progress or (lambda *a, **k: None)
     text, notes = clean_prompt(prompt)
     if text is None and not picture and not reference:
@@ -204,7 +209,8 @@ def create(state: DemoState, prompt, picture, reference, tempo, energy, darkness
     style, w = slider_style(pipe.space, dict(tempo=tempo, energy=energy, darkness=darkness,
                                               density=density))  # fmt: skip
     kwargs = dict(prompt=text, image=image, audio=wave, audio_sr=sr, style=style,
-                  weights={"style": w}, seconds=seconds)  # fmt: skip
+                  weights={"style": w}, seconds=seconds, renderer=renderer or None,
+                  truncation=float(np.clip(float(truncation), 0.0, 1.0)))  # fmt: skip
     n = int(np.clip(int(variations or 1), 1, 4))
     results = []
     for i in range(n):
@@ -359,6 +365,13 @@ def build_demo(pipeline, symbolic=None, out: str | Path | None = None):
                         seconds = gr.Slider(5, MAX_SECONDS, 20, step=1, label="Seconds")
                         seed = gr.Number(0, label="Seed", precision=0, minimum=0)
                         variations = gr.Slider(1, 4, 1, step=1, label="Variations")
+                    with gr.Accordion("Advanced settings", open=False):
+                        with gr.Row():
+                            renderers = ["griffinlim"] + (["vocoder"] if pipeline.vocoder else [])
+                            renderer = gr.Radio(renderers, value=pipeline.renderer,
+                                                label="Renderer (spectrogram engine)")  # fmt: skip
+                            truncation = gr.Slider(0, 1, 0.7, step=0.05,
+                                                   label="Truncation (0 typical … 1 varied)")  # fmt: skip
                     go = gr.Button("Generate", variant="primary", elem_id="generate")
                     gr.Examples(HYBRIDS, inputs=[prompt], label="The seed article's hybrids")
                 with gr.Column(scale=2):
@@ -372,10 +385,12 @@ def build_demo(pipeline, symbolic=None, out: str | Path | None = None):
                         extra = [gr.Audio(label=f"variation {i + 2}", interactive=False)
                                  for i in range(3)]  # fmt: skip
 
-            def _create(p, pic, ref, t, e, d, den, eng, sec, s, var, progress=gr.Progress()):
-                return create(state, p, pic, ref, t, e, d, den, eng, sec, s, var, progress)
+            def _create(p, pic, ref, t, e, d, den, eng, sec, s, var, ren, tr,
+                        progress=gr.Progress()):  # fmt: skip
+                return create(state, p, pic, ref, t, e, d, den, eng, sec, s, var, progress, ren, tr)
 
-            go.click(_create, [prompt, picture, reference, *sliders, engine, seconds, seed, variations],
+            go.click(_create, [prompt, picture, reference, *sliders, engine, seconds, seed,
+                               variations, renderer, truncation],
                      [audio, spec, cover, tags, download, message, *extra],
                      concurrency_limit=CONCURRENCY, api_name="create")  # fmt: skip
 
@@ -457,13 +472,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=7860)
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public link")
     parser.add_argument("--model", default=None, help="GAN folder or run (default: shipped)")
+    parser.add_argument("--vocoder", default=None, help="vocoder folder or run (default: shipped)")
     parser.add_argument("--symbolic-model", default=None, help="piano-roll GAN (default: shipped)")
     parser.add_argument("--out", default=None, help="where bundles are written (default: temp)")
     args = parser.parse_args(argv)
     t0 = time.perf_counter()
     from mmgan.generate.pipeline import Pipeline
 
-    pipe = Pipeline.from_pretrained(args.model)
+    pipe = Pipeline.from_pretrained(args.model, vocoder=args.vocoder)
     symbolic = None
     try:
         symbolic = Pipeline.from_pretrained(

@@ -190,7 +190,8 @@ def test_eight_concurrent_clients_three_requests_each(app):
         metas = []
         for j in range(3):
             out = client.predict(f"reggae dub number {k}", None, None, 0, 0, 0, 0,
-                                 "spectrogram", 5, k * 10 + j, 1, api_name="/create")  # fmt: skip
+                                 "spectrogram", 5, k * 10 + j, 1, "griffinlim", 0.7,
+                                 api_name="/create")  # fmt: skip
             metas.append(check_bundle(out[4]))
         return metas
 

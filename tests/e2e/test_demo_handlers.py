@@ -121,3 +121,13 @@ def test_old_bundles_are_pruned(demo, monkeypatch):
     for seed in range(4):
         create(state, "ambient", None, None, 0, 0, 0, 0, "spectrogram", 1, seed, 1)
     assert len(list(state.out.glob("bundle-*"))) == 2
+
+
+def test_advanced_settings_choose_the_renderer(tiny_gan_run, tiny_vocoder_run, tmp_path):
+    pipe = Pipeline.from_pretrained(tiny_gan_run, vocoder=tiny_vocoder_run)
+    state = build_demo(pipe, out=tmp_path).mmgan_state
+    args = (state, "techno", None, None, 0, 0, 0, 0, "spectrogram", 2, 0, 1, None)
+    assert "rendered by vocoder:" in create(*args)[5]
+    assert "rendered by griffinlim" in create(*args, "griffinlim")[5]
+    a, b = create(*args, "griffinlim", 1.0)[0][1], create(*args, "griffinlim", 0.0)[0][1]
+    assert not np.allclose(a, b)  # truncation reaches the generator
