@@ -3,8 +3,12 @@
 Why this design (measured on this 2-core CPU; ``benchmarks/vocoder.py`` has the numbers):
 
 - **Frame-rate network, iSTFT head** (Siuzdak 2023, *Vocos*): every layer runs at the mel's
-  86 frames/s and the last layer predicts each frame's log-magnitude and phase, which
-  ``torch.istft`` turns into samples. A HiFi-GAN/MelGAN generator upsamples 256x through
+  86 frames/s and the last layer predicts each frame's spectrum, which ``torch.istft`` turns
+  into samples. The log-magnitude is a correction to the NNLS inverse of the mel (what
+  Griffin-Lim starts from); the phase is *integrated*: a per-frame advance (GANSynth's
+  instantaneous frequency) summed over frames, plus a per-frame residual — a
+  shift-equivariant network cannot otherwise rotate a steady tone's phase
+  (:meth:`Vocoder.predict`). A HiFi-GAN/MelGAN generator upsamples 256x through
   transposed convolutions and spends almost all of its work at the sample rate; this one
   does ~256x fewer positions, so a 30 s mel takes a fraction of a second on a laptop CPU.
 - **ConvNeXt blocks** (depth-wise 7-tap convolution, LayerNorm, pointwise MLP, layer scale):
@@ -13,9 +17,10 @@ Why this design (measured on this 2-core CPU; ``benchmarks/vocoder.py`` has the 
   (HiFi-GAN; periods 2, 3, 5, 7, 11, sees periodic waveform structure) and a
   multi-resolution spectrogram discriminator (UnivNet/Vocos; three STFT sizes), both
   narrower than the originals to train on a CPU.
-- **Losses**: hinge adversarial, feature matching, L1 on log-mel (the Vocos recipe) and a
-  multi-resolution STFT loss (spectral convergence + log magnitude; Parallel WaveGAN) —
-  the same distance the benchmark reports.
+- **Losses**: hinge adversarial, feature matching, L1 on log-mel (the Vocos recipe), a
+  multi-resolution STFT loss (spectral convergence + log magnitude; Parallel WaveGAN) — the
+  same distance the benchmark reports — and direct spectrum losses after APNet
+  (:func:`spectrum_losses`).
 
 :class:`MelFrontend` computes the project's log-mel (:func:`mmgan.audio.features.log_mel`:
 librosa's Slaney mel basis, centred zero-padded STFT, ``log(max(mel, 1e-5))``) in torch,
