@@ -25,15 +25,11 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Any
+
+from bench_util import check
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def check(value: float, op: str, target: float) -> dict[str, Any]:
-    passed = {"<=": value <= target, "<": value < target}[op]
-    return {"value": float(value), "op": op, "target": float(target), "passed": bool(passed)}
 
 
 def free_port() -> int:

@@ -33,6 +33,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import bench_util
+from bench_util import timed
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 TARGETS = {
@@ -70,22 +73,8 @@ print(json.dumps({
 
 
 def check(value: float, key: str) -> dict[str, Any]:
-    """``{"value", "op", "target", "passed"}``."""
-    op, target = TARGETS[key]
-    passed = value >= target if op == ">=" else value < target
-    return {"value": value, "op": op, "target": target, "passed": bool(passed)}
-
-
-def timed(fn, repeats: int, warmup: int) -> tuple[float, list[float], list[Any]]:
-    """``(median seconds, every counted time, every counted result)`` of ``fn(i)``."""
-    for i in range(warmup):
-        fn(-1 - i)
-    times, results = [], []
-    for i in range(repeats):
-        t0 = time.perf_counter()
-        results.append(fn(i))
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), times, results
+    """``{"value", "op", "target", "passed"}`` against ``TARGETS[key]``."""
+    return bench_util.check(value, *TARGETS[key])
 
 
 def fresh_process(model: str, prompt: str, seconds: float, threads: int) -> dict[str, float]:

@@ -29,13 +29,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_util import check, timed
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -58,24 +59,6 @@ print(json.dumps({"rss_after_load_mb": rss_load / 1024,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "samples": len(audio)}))
 """
-
-
-def check(value: float, op: str, target: float) -> dict[str, Any]:
-    """``{"value", "op", "target", "passed"}`` for ``value op target``."""
-    passed = {">=": value >= target, "<=": value <= target, "<": value < target}[op]
-    return {"value": float(value), "op": op, "target": float(target), "passed": bool(passed)}
-
-
-def timed(fn, repeats: int, warmup: int) -> float:
-    """Median seconds of ``fn()`` over ``repeats`` runs after ``warmup`` uncounted ones."""
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def fresh_process(folder: str, seconds: float, threads: int) -> dict[str, float]:
@@ -143,7 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
     sr = voc.sample_rate
 
     # -- resynthesis quality ------------------------------------------------------------------
-    clips = load_clips(args.data, args.split, args.clips, sr)
+    clips = load_clips(args.data, args.split, args.clips)
     real, rendered = [], {"vocoder": [], "griffinlim": []}
     dist = {k: {"mrstft": [], "mel_l1": []} for k in rendered}
     for i, clip in enumerate(clips):
@@ -170,8 +153,10 @@ def main(argv: list[str] | None = None) -> dict:
     n = int(args.seconds * sr)
     joined = np.concatenate(clips * (1 + n // sum(len(c) for c in clips)))[:n]
     mel = log_mel(joined, sr)
-    voc_s = timed(lambda: voc.synthesise(mel, length=n), args.repeats, args.warmup)
-    gl_s = timed(lambda: griffin_lim(mel, n_iter=32, length=n, inverse="fast"), args.repeats, 0)
+    voc_s = timed(lambda i: voc.synthesise(mel, length=n), args.repeats, args.warmup)[0]
+    gl_s = timed(lambda i: griffin_lim(mel, n_iter=32, length=n, inverse="fast"), args.repeats, 0)[
+        0
+    ]
 
     # -- memory: fresh processes ----------------------------------------------------------------
     where = "default" if args.vocoder is None else str(folder)
@@ -180,15 +165,15 @@ def main(argv: list[str] | None = None) -> dict:
 
     # -- end to end ------------------------------------------------------------------------------
     pipe = Pipeline.from_pretrained(args.model, vocoder=args.vocoder, renderer="vocoder")
-    e2e_s = timed(lambda: pipe("a jazz track", seconds=args.seconds, seed=1), args.repeats, 1)
+    e2e_s = timed(lambda i: pipe("a jazz track", seconds=args.seconds, seed=1), args.repeats, 1)[0]
     with tempfile.TemporaryDirectory() as tmp:
         bundle_s = timed(
-            lambda: write_bundle(
+            lambda i: write_bundle(
                 pipe("a jazz track", seconds=20.0, seed=2), Path(tmp) / "b", space=pipe.space
             ),
             args.repeats,
             0,
-        )
+        )[0]
     parts = pipe("a jazz track", seconds=args.seconds, seed=1).timings
 
     v, g = quality["vocoder"], quality["griffinlim"]

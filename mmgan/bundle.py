@@ -27,9 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from mmgan.utils import atomic_path, atomic_write_text, ensure_writable_dir
+from mmgan.utils import atomic_path, atomic_write_text, ensure_writable_dir, jsonable
 
 __all__ = ["COVERS", "Bundle", "safe_name", "sha256_file", "write_bundle"]
 
@@ -155,7 +153,7 @@ def write_bundle(
         meta["cover"] = {"engine": cover, "size": list(image.size), "inputs": inputs.to_dict()}
     t3 = time.perf_counter()
     meta["files"] = {name: sha256_file(p) for name, p in sorted(bundle.files.items())}
-    text = json.dumps(_plain(meta), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(jsonable(meta), indent=2, ensure_ascii=False) + "\n"
     atomic_write_text(_inside(folder, folder / "metadata.json"), text)
     bundle.files["metadata.json"] = folder / "metadata.json"
     bundle.metadata = meta
@@ -174,16 +172,3 @@ def write_bundle(
         "metadata_zip_s": time.perf_counter() - t3,
     }
     return bundle
-
-
-def _plain(x):
-    """JSON-ready: numpy scalars and arrays to Python numbers and lists."""
-    if isinstance(x, dict):
-        return {str(k): _plain(v) for k, v in x.items()}
-    if isinstance(x, list | tuple):
-        return [_plain(v) for v in x]
-    if isinstance(x, np.ndarray):
-        return _plain(x.tolist())
-    if isinstance(x, np.generic):
-        return x.item()
-    return x

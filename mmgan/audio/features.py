@@ -108,11 +108,18 @@ def mel_to_linear(mel: np.ndarray, params: MelParams = DEFAULT_MEL, iters: int =
 
     basis = torch.from_numpy(_mel_basis(params).astype(np.float32))  # [n_mels, bins]
     m = torch.from_numpy(np.ascontiguousarray(mel, dtype=np.float32))
-    spec = (torch.linalg.pinv(basis) @ m).clamp_min(1e-8)
-    numer = basis.T @ m
+    return nnls_mel_inverse(m, basis, torch.linalg.pinv(basis), iters).numpy()
+
+
+def nnls_mel_inverse(mel, basis, pinv, iters: int = 10):
+    """The torch core of :func:`mel_to_linear`: magnitude mel ``[..., n_mels, frames]`` ->
+    linear magnitudes ``[..., bins, frames]``, given the mel ``basis [n_mels, bins]`` and its
+    pseudo-inverse (callers that invert many mels keep both; the vocoder's starting point)."""
+    spec = (pinv @ mel).clamp_min(1e-8)
+    numer = basis.T @ mel
     for _ in range(iters):
-        spec *= numer / (basis.T @ (basis @ spec) + 1e-10)
-    return spec.numpy()
+        spec = spec * numer / (basis.T @ (basis @ spec) + 1e-10)
+    return spec
 
 
 def griffin_lim(

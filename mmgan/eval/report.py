@@ -39,7 +39,6 @@ The measuring and the blocks' scoring live in :mod:`mmgan.eval.measure`.
 from __future__ import annotations
 
 import json
-import math
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -63,7 +62,7 @@ from mmgan.eval.measure import (
     memorisation_block,
 )
 from mmgan.generate.latent import slerp
-from mmgan.utils import atomic_write_text
+from mmgan.utils import atomic_write_text, jsonable
 
 __all__ = [
     "MIN_FAD_INF",
@@ -328,17 +327,6 @@ def run_eval(
         "timings": timings,
         "_audio": audio,
     }
-
-
-def jsonable(obj: Any) -> Any:
-    """Plain JSON values: numpy -> Python, non-finite floats -> None, ``_`` keys dropped."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items() if not str(k).startswith("_")}
-    if isinstance(obj, list | tuple | np.ndarray):
-        return [jsonable(v) for v in (obj.tolist() if isinstance(obj, np.ndarray) else obj)]
-    if isinstance(obj, np.generic):
-        obj = obj.item()
-    return None if isinstance(obj, float) and not math.isfinite(obj) else obj
 
 
 def emit_json(result: dict[str, Any], out: str | Path | None = None) -> str:

@@ -45,6 +45,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.parametrizations import weight_norm
 
+from mmgan.audio.features import nnls_mel_inverse
 from mmgan.weights import load_model_folder, save_model_folder
 
 __all__ = [
@@ -93,20 +94,6 @@ class MelFrontend(nn.Module):
         )
         logmel = torch.log(torch.clamp(self.basis @ stft.abs(), min=LOG_FLOOR))
         return (logmel, stft) if with_spectrum else logmel
-
-
-def mel_to_magnitude(
-    logmel: torch.Tensor, basis: torch.Tensor, pinv: torch.Tensor, iters: int = NNLS_ITERS
-) -> torch.Tensor:
-    """Log-mel ``[B, n_mels, F]`` -> non-negative linear magnitudes ``[B, bins, F]``: the
-    clipped pseudo-inverse refined by multiplicative NNLS updates (Lee & Seung), the torch
-    twin of :func:`mmgan.audio.features.mel_to_linear` (Griffin-Lim's starting magnitude)."""
-    mel = torch.exp(logmel.float())
-    spec = (pinv @ mel).clamp(min=1e-8)
-    numer = basis.T @ mel
-    for _ in range(iters):
-        spec = spec * numer / (basis.T @ (basis @ spec) + 1e-10)
-    return spec
 
 
 class ConvNeXtBlock(nn.Module):
@@ -203,7 +190,8 @@ class Vocoder(nn.Module):
         bins = self.n_fft // 2 + 1
         log_mag, dev, residual = y[:, :bins], y[:, bins : 2 * bins], y[:, 2 * bins :]
         with torch.no_grad():  # the network learns a correction to the NNLS magnitudes
-            base = mel_to_magnitude(logmel, self.basis, self.basis_pinv)
+            mel = torch.exp(logmel.float())
+            base = nnls_mel_inverse(mel, self.basis, self.basis_pinv, NNLS_ITERS)
         log_mag = log_mag + torch.log(base.clamp(min=LOG_FLOOR))
         return log_mag.clamp(max=MAX_LOG_MAG), self.centre_advance[:, None] + dev, residual
 

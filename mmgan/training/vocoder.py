@@ -89,13 +89,17 @@ class VocoderTrainConfig:
 
 
 def load_clips(data: str | Path, split: str, limit: int = 0, sr: int = 22050) -> list[np.ndarray]:
-    """The ``split`` clips of a corpus as float32 mono arrays at ``sr`` (first ``limit``)."""
-    from mmgan.audio.io import load_audio
+    """The ``split`` clips of a corpus (:class:`~mmgan.eval.corpus_clips.CorpusClips`) as
+    float32 mono arrays at ``sr``, the first ``limit`` (0: all)."""
     from mmgan.eval.corpus_clips import CorpusClips
 
     clips = CorpusClips(data, split)
+    if clips.sample_rate != sr:
+        raise ValueError(
+            f"{data}: the corpus is at {clips.sample_rate} Hz but the mel features need {sr} Hz"
+        )
     n = len(clips) if limit <= 0 else min(limit, len(clips))
-    return [load_audio(clips.path(i), sr=sr)[0].astype(np.float32) for i in range(n)]
+    return [clips.load(i) for i in range(n)]
 
 
 class VocoderTrainer:
@@ -134,13 +138,13 @@ class VocoderTrainer:
         if self.device.type == "cpu" and cfg.threads > 0:
             torch.set_num_threads(cfg.threads)
         self.out.mkdir(parents=True, exist_ok=True)
-        self.clips = load_clips(self.data, "train", cfg.max_clips, DEFAULT_MEL.sr)
+        self.clips = load_clips(self.data, "train", cfg.max_clips)
         self.clips = [c for c in self.clips if len(c) >= cfg.segment]
         if not self.clips:
             raise ValueError(
                 f"{self.data}: no training clip is at least {cfg.segment} samples long"
             )
-        self.val = load_clips(self.data, "val", cfg.val_clips, DEFAULT_MEL.sr)
+        self.val = load_clips(self.data, "val", cfg.val_clips)
         torch.manual_seed(cfg.seed)  # identical initial weights on every rank
         g = Vocoder(**to_dict(cfg.generator))
         d = VocoderDiscriminator(tuple(cfg.mpd_channels), cfg.mrd_channels)
