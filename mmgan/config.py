@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import types
 import typing
@@ -159,11 +160,23 @@ def apply_overrides(cfg: T, overrides: list[str] | tuple[str, ...] | None) -> T:
             raise ConfigError(f"override {item!r} has an empty key")
         value = yaml.safe_load(raw) if raw.strip() else ""
         delta: dict[str, Any] = {}
-        node = delta
+        node, here = delta, cfg
         parts = key.split(".")
-        for part in parts[:-1]:
-            node = node.setdefault(part, {})
-        node[parts[-1]] = value
+        for j, part in enumerate(parts[:-1]):
+            current = getattr(here, part, None) if dataclasses.is_dataclass(here) else None
+            if isinstance(current, dict):
+                # a dict-valued field (``lambdas``): set one key and keep the others (a
+                # second ``--set lambdas.x=`` must not drop the first)
+                sub = copy.deepcopy(current)
+                inner = sub
+                for q in parts[j + 1 : -1]:
+                    inner = inner.setdefault(q, {})
+                inner[parts[-1]] = value
+                node[part] = sub
+                break
+            node, here = node.setdefault(part, {}), current
+        else:
+            node[parts[-1]] = value
         cfg = merge(cfg, delta)
     return cfg
 

@@ -77,3 +77,12 @@ def test_atomic_writes_get_normal_permissions(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert (path.stat().st_mode & 0o777) == (0o666 & ~mask)
+
+
+def test_overrides_into_a_dict_field_keep_its_other_keys():
+    from mmgan.training.gan import GANTrainConfig
+
+    base = GANTrainConfig()
+    cfg = apply_overrides(base, ["lambdas.r1=10", "lambdas.recon=3"])
+    assert cfg.lambdas == {**base.lambdas, "r1": 10, "recon": 3}
+    assert base.lambdas["r1"] == 1.0  # the defaults are not touched
