@@ -67,6 +67,7 @@ class PianoGeneratorConfig:
     channels: list[int] = field(default_factory=lambda: [256, 192])
     track_channels: int = 96
     binarize: bool = True
+    encoder: int = 0  # width of the VAE-GAN encoder (0: none); needs lambdas recon/kl
 
 
 @dataclass
@@ -98,6 +99,9 @@ class GANTrainConfig:
     r1_every: int = 16
     ema_decay: float = 0.999
     augment_p: float = 0.5
+    instance_noise: float = 0.0  # std of Gaussian noise added to everything D sees
+    recon_batch: int = 16  # symbolic VAE-GAN: real crops reconstructed per step
+    recon_pos_weight: float = 4.0  # a missed note costs this many wrong silent cells
     text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
     genre_prob: float = 0.0  # chance it is conditioned on its genre's name alone instead
     hybrid_prob: float = 0.0  # chance an encoder-checked G row gets a two-genre slerp style
@@ -146,8 +150,8 @@ class _WithFront(torch.nn.Module):
         super().__init__()
         self.front, self.d = front, d
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return self.d(self.front(x), style)
+    def forward(self, x: torch.Tensor, style: torch.Tensor, noise=None) -> torch.Tensor:
+        return self.d(self.front(x), style, noise)
 
 
 def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
@@ -197,6 +201,19 @@ def augment(x: torch.Tensor, p: float, g: torch.Generator, n_mels: int = 80) -> 
     return x * keep
 
 
+def instance_noise(d, x: torch.Tensor, cfg: GANTrainConfig, g: torch.Generator) -> dict:
+    """Instance noise (Sønderby et al. 2017) as ``d``'s keyword: Gaussian noise of std
+    ``cfg.instance_noise`` on what the discriminator sees of real and fake alike (after a
+    front-end's standardisation), so that their distributions overlap and it cannot win
+    outright on details no young generator matches (piano-rolls: exact {-1, 1} cells)."""
+    if cfg.instance_noise <= 0:
+        return {}
+    inner = unwrap(d)
+    rows = inner.front.out_rows if hasattr(inner, "front") else x.shape[1]
+    eps = torch.randn((x.shape[0], rows, x.shape[2]), generator=g).to(x.device)
+    return {"noise": cfg.instance_noise * eps}
+
+
 # ------------------------------------------------------------------------------- steps
 
 
@@ -211,7 +228,7 @@ def d_step(
         1 + int(torch.randint(0, max(1, len(style) - 1), (1,), generator=gen)), 0
     )
     x = torch.cat([augment(real, p, gen), augment(fake, p, gen), augment(real, p, gen)])
-    out = d(x, torch.cat([style, style, mismatched]))
+    out = d(x, torch.cat([style, style, mismatched]), **instance_noise(d, x, cfg, gen))
     o_real, o_fake, o_mis = out.chunk(3)
     l_real, l_fake = F.relu(1 - o_real).mean(), F.relu(1 + o_fake).mean()
     l_mis = F.relu(1 + o_mis).mean()
@@ -245,6 +262,8 @@ def g_step(
     encoder=None,
     generic: torch.Tensor | None = None,
     style_ref: torch.Tensor | None = None,
+    real: torch.Tensor | None = None,
+    real_style: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Generator loss; rows ``i`` and ``i + B/2`` share a style (``style``'s first half).
 
@@ -256,10 +275,21 @@ def g_step(
     """
     lam, half = cfg.lambdas, len(style) // 2
     style = torch.cat([style[:half], style[:half], style[2 * half :]])
-    fake = g(style, lat)
-    adv = -d(augment(fake, cfg.augment_p, gen), style).mean()
-    loss = lam.get("adv", 1.0) * adv
-    logs = {"g/adv": adv.item()}
+    logs: dict[str, float] = {}
+    loss = torch.zeros((), device=style.device)
+    if real is not None:  # VAE-GAN (symbolic): the last rows reconstruct ``real``
+        out = g(torch.cat([style, real_style]), lat, real=real)
+        fake, rec = out[: len(style)], out[len(style) :]
+        inner = unwrap(g)
+        l_rec, l_kl, rec_logs = reconstruction(rec, inner.last_logits, real, inner.last_kl, cfg)
+        loss = loss + lam.get("recon", 0.0) * l_rec + lam.get("kl", 0.0) * l_kl
+        logs.update(rec_logs)
+    else:
+        fake = g(style, lat)
+    seen = augment(fake, cfg.augment_p, gen)
+    adv = -d(seen, style, **instance_noise(d, seen, cfg, gen)).mean()
+    loss = loss + lam.get("adv", 1.0) * adv
+    logs["g/adv"] = adv.item()
     dist = (fake[:half] - fake[half : 2 * half]).abs().mean(dim=(1, 2))  # [B/2]
     ratio = dist / div_ref
     logs["g/div_ratio"] = ratio.mean().item()
@@ -285,6 +315,28 @@ def g_step(
             logs["g/div_style"] = l_div_s.item()
     logs["g/loss"] = loss.item()
     return loss, logs
+
+
+def reconstruction(
+    rec: torch.Tensor, logits: torch.Tensor, real: torch.Tensor, kl: torch.Tensor, cfg
+) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
+    """VAE-GAN terms of the symbolic family: binary cross-entropy of the reconstructions'
+    note logits against the real cells (notes weighted ``cfg.recon_pos_weight``: 3 % of cells
+    are notes, and a model that plays nothing must not look good), and the posterior's KL to
+    the prior (sum over latents, mean over clips). ``rec``: the binarised reconstructions,
+    for the logged recall / precision."""
+    on = (real > 0).float()
+    weight = torch.tensor(cfg.recon_pos_weight, device=logits.device)
+    l_rec = F.binary_cross_entropy_with_logits(logits, on, pos_weight=weight)
+    played = (rec > 0).float()
+    hit = (played * on).sum()
+    logs = {
+        "g/recon": l_rec.item(),
+        "g/kl": kl.item(),
+        "g/recall": (hit / on.sum().clamp(min=1)).item(),
+        "g/precision": (hit / played.sum().clamp(min=1)).item(),
+    }
+    return l_rec, kl, logs
 
 
 @torch.no_grad()
