@@ -290,14 +290,19 @@ class NoiseGenerator:
 # -- loading ----------------------------------------------------------------------------------
 
 
-def _load_specgan(folder: Path, space: StyleSpace | None = None) -> Generator:
+def _load_gan(folder: Path, space: StyleSpace | None = None) -> Generator:
+    """Either GAN family: the folder's ``model_type`` picks the pipeline (the symbolic one
+    renders its rolls through the arrangement and the built-in synth)."""
     from mmgan.generate.pipeline import Pipeline
 
     return Pipeline.from_pretrained(folder, space=space)
 
 
 # Trained model kinds: config.json "model_type" -> loader(folder, space) -> Generator.
-MODEL_KINDS: dict[str, Callable[..., Generator]] = {"mmgan-specgan": _load_specgan}
+MODEL_KINDS: dict[str, Callable[..., Generator]] = {
+    "mmgan-specgan": _load_gan,
+    "mmgan-pianoroll": _load_gan,
+}
 
 BUILTIN_GENERATORS = ("real-baseline", "copy-train", "one-clip", "noise")
 

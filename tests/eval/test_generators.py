@@ -187,6 +187,16 @@ def test_load_generator_names(tiny_corpus, space):
         assert isinstance(gen, Generator)
 
 
+def test_a_symbolic_run_is_a_generator_eval_can_score(tiny_symbolic_run, space):
+    from mmgan.generate.symbolic_pipeline import SymbolicPipeline
+
+    gen = load_generator(str(tiny_symbolic_run), space=space)
+    assert isinstance(gen, SymbolicPipeline) and isinstance(gen, Generator)
+    out = gen.generate(space.encode_text(["a folk track", "a techno track"]), seed=0, seconds=1.0)
+    assert out.shape == (2, round(1.0 * gen.sample_rate)) and np.isfinite(out).all()
+    assert np.abs(out).max() > 0.01  # it plays something
+
+
 def test_default_generator_is_the_shipped_gan(space):
     gen = load_generator(None, space=space)
     assert isinstance(gen, Generator) and gen.name == "gan"
