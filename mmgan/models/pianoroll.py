@@ -28,6 +28,14 @@ Generator (:class:`PianoRollGenerator`), one coarse step per beat:
   as the real rolls are), so it cannot tell real from fake by "how binary" a cell is, while
   gradients still flow through the tanh. MuseGAN's refiner needs a second training stage;
   the straight-through estimator needs none.
+
+Training (``configs/symbolic-small.yaml``): the spectrogram family's trainer — hinge loss,
+matching-aware term, R1, EMA, pair diversity — plus IMLE (:func:`mmgan.training.gan.imle_latents`):
+each step the nearest of 8 prior samples to each of 16 real crops is pulled toward it by
+the note cross-entropy. Measured on ``small`` (300-1,300-step probes): with the
+discriminator alone the generator fell to near-empty rolls or held clusters while the
+discriminator's accuracy climbed to 0.97; with IMLE the discriminator stays at 0.5-0.7 and
+drum grooves, bass lines and off-beat chords appear by step 300.
 """
 
 from __future__ import annotations
@@ -130,15 +138,27 @@ class PianoLatents:
         self.z_private, self.anchors_private = z_private, anchors_private  # [B, N, Zp(, K)]
         self.noise, self.steps = list(noise), int(steps)
 
+    def _map(self, fn) -> PianoLatents:
+        parts = (self.z_shared, self.anchors_shared, self.z_private, self.anchors_private)
+        return PianoLatents(*(fn(t) for t in parts), [fn(n) for n in self.noise], self.steps)
+
     def to(self, device: torch.device | str) -> PianoLatents:
-        return PianoLatents(
-            self.z_shared.to(device),
-            self.anchors_shared.to(device),
-            self.z_private.to(device),
-            self.anchors_private.to(device),
-            [n.to(device) for n in self.noise],
-            self.steps,
-        )
+        return self._map(lambda t: t.to(device))
+
+    def index(self, rows: torch.Tensor) -> PianoLatents:
+        """The latents of batch rows ``rows``."""
+        return self._map(lambda t: t[rows])
+
+    @staticmethod
+    def cat(parts: Sequence[PianoLatents]) -> PianoLatents:
+        """Batches one after the other (same ``steps``)."""
+        first = parts[0]
+        fields = [
+            torch.cat([getattr(p, name) for p in parts])
+            for name in ("z_shared", "anchors_shared", "z_private", "anchors_private")
+        ]
+        noise = [torch.cat([p.noise[i] for p in parts]) for i in range(len(first.noise))]
+        return PianoLatents(*fields, noise, first.steps)
 
 
 def straight_through(x: torch.Tensor) -> torch.Tensor:
@@ -325,18 +345,25 @@ class PianoRollGenerator(nn.Module):
         psi: float = 1.0,
         w_mean=None,
         real: torch.Tensor | None = None,
+        logit_rows: int = 0,
     ):
         """``real [n, R, T]`` (training, with an encoder): the last ``n`` rows play the
         encoder's posterior sample for those rolls instead of prior latents (their
         reconstructions); the KL of that posterior to the prior is left in ``last_kl`` and
-        their note logits in ``last_logits`` (for the reconstruction loss)."""
-        if real is None:
+        their note logits in ``last_logits`` (for the reconstruction loss). ``logit_rows``
+        (training, IMLE): leave the last rows' note logits in ``last_logits``."""
+        if real is None and not logit_rows:
             return self.synthesize(self.codes(style, lat, psi, w_mean), lat)
-        lat = self.posterior(real, lat)
+        if real is not None:
+            lat, logit_rows = self.posterior(real, lat), len(real)
         pre = self._rows(self.codes(style, lat, psi, w_mean), lat)
-        self.last_logits = 2.0 * pre[-len(real) :]  # P(on) = (tanh(pre) + 1) / 2 = sigmoid(2 pre)
+        self.last_logits = 2.0 * pre[-logit_rows:]  # P(on) = (tanh(pre) + 1) / 2 = sigmoid(2 pre)
         y = torch.tanh(pre)
         return straight_through(y) if self.binarize else y
+
+    def logits(self, style: torch.Tensor, lat: PianoLatents) -> torch.Tensor:
+        """Each cell's note logit ``[B, R, T]`` (P(on) = sigmoid(logit))."""
+        return 2.0 * self._rows(self.codes(style, lat), lat)
 
     def posterior(self, real: torch.Tensor, lat: PianoLatents) -> PianoLatents:
         """``lat`` with its last ``len(real)`` rows replaced by samples of q(z | real): the
@@ -423,12 +450,13 @@ class RollEncoder(nn.Module):
     ``[n, R, T]`` -> ``(mu, logvar)`` for ``z_shared [n, Zs]``, ``anchors_shared [n, Zsl, K]``,
     ``z_private [n, N, Zp]`` and ``anchors_private [n, N, Zpl, K]``.
 
-    Why a GAN over piano-rolls needs it here (measured on ``small``, 200-300 step probes):
-    with the discriminator alone the generator went to near-empty rolls or held clusters in
-    every setting tried (learning rates, R1 10, instance noise, pooled input scales, soft
-    outputs). Reconstructing real rolls through their encoded latents gives it a dense
-    signal for where notes go; the KL term keeps the posterior near the prior that
-    generation samples from; the discriminator still judges prior samples."""
+    An option (``piano.encoder`` > 0 with ``lambdas`` recon and kl), not what the shipped
+    model uses: both it and IMLE (``lambdas.imle``, :func:`mmgan.training.gan.imle_latents`)
+    answer the same measured problem — with the discriminator alone the generator fell to
+    near-empty rolls or held clusters — but in its probe on ``small`` the posterior collapsed
+    to the prior (KL 0.0 after 50 steps: the FiLM layers start at the identity, so the codes
+    barely reach the output at first), while IMLE's note cross-entropy fell from 0.31 to 0.22
+    in 300 steps with the discriminator balanced (accuracy 0.5-0.7)."""
 
     def __init__(self, rows: int, tracks: int, sizes: Sequence[int], every: int, width: int):
         super().__init__()

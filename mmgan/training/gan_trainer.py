@@ -83,6 +83,9 @@ class GANTrainer:
                 f"got piano.encoder={cfg.piano.encoder if cfg.family == 'symbolic' else None}, "
                 f"lambdas {sorted(uses)}"
             )
+        self.imle = cfg.lambdas.get("imle", 0.0) > 0
+        if self.imle and (cfg.family != "symbolic" or self.vae):
+            raise ValueError("lambdas.imle is for the symbolic family without an encoder")
         self.cfg, self.data, self.out, self.progress = cfg, Path(data), Path(out), progress
         self.dist = init_distributed(cfg.device)
         self.device = torch.device(self.dist.device)
@@ -210,8 +213,9 @@ class GANTrainer:
         self.d.requires_grad_(False)
         n_rec = min(cfg.recon_batch, cfg.batch_size) if self.vae else 0
         lat = g_mod.sample_latents(cfg.batch_size + n_rec, steps, generator=gen).to(self.device)
-        if n_rec:
-            extra.update(real=real[:n_rec], real_style=style[:n_rec])
+        if n_rec or self.imle:
+            n_real = min(cfg.recon_batch, cfg.batch_size)
+            extra.update(real=real[:n_real], real_style=style[:n_real])
         genre = extra.pop("genre")
         if cfg.hybrid_prob > 0:
             n = min(cfg.style_batch // 2, cfg.batch_size // 2)

@@ -275,3 +275,36 @@ def test_instance_noise_reaches_the_discriminator_only_when_asked():
     a = instance_noise(d, x, cfg, torch.Generator().manual_seed(0))["noise"]
     b = instance_noise(d, x, cfg, torch.Generator().manual_seed(0))["noise"]
     assert a.shape == x.shape and torch.equal(a, b) and 0.3 < float(a.std()) < 0.7
+
+
+def test_imle_picks_the_nearest_of_the_candidates_and_trains(tiny_corpus, tmp_path):
+    from mmgan.models.pianoroll import PianoRollGenerator
+    from mmgan.training.gan import _note_bce, imle_latents
+    from mmgan.training.gan_trainer import GANTrainer
+
+    torch.manual_seed(0)
+    g = PianoRollGenerator(style_dim=16, z_shared=4, z_shared_local=4, z_private=3)
+    g = g.requires_grad_(False)
+    cfg = GANTrainConfig(imle_candidates=5)
+    real = torch.where(torch.rand(2, g.rows, 48) < 0.05, 1.0, -1.0)
+    style = torch.nn.functional.normalize(torch.randn(2, 16), dim=1)
+    near = imle_latents(g, real, style, cfg, torch.Generator().manual_seed(1))
+    chosen = _note_bce(g.logits(style, near), real, cfg, reduce=False)
+    every = g.sample_latents(10, 4, generator=torch.Generator().manual_seed(1))
+    costs = _note_bce(
+        g.logits(style.repeat_interleave(5, 0), every),
+        real.repeat_interleave(5, 0),
+        cfg,
+        reduce=False,
+    )
+    assert torch.allclose(chosen, costs.view(2, 5).min(dim=1).values, atol=1e-5)
+
+    run_cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
+    run_cfg.lambdas = {**run_cfg.lambdas, "imle": 1.0}
+    run_cfg.recon_batch, run_cfg.imle_candidates = 2, 3
+    logs = GANTrainer(run_cfg, tiny_corpus, tmp_path / "imle", progress=False).train_step(0)
+    assert logs["g/imle"] > 0 and 0 <= logs["g/recall"] <= 1 and 0 <= logs["g/precision"] <= 1
+    spec = load_config(GANTrainConfig, ROOT / "configs" / "tiny.yaml")
+    spec.lambdas = {**spec.lambdas, "imle": 1.0}
+    with pytest.raises(ValueError, match="imle is for the symbolic family"):
+        GANTrainer(spec, tiny_corpus, tmp_path / "x", progress=False)
