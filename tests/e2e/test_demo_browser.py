@@ -38,14 +38,16 @@ def free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app(tiny_gan_run, tmp_path_factory):
+def app(tiny_gan_run, tiny_symbolic_run, tmp_path_factory):
     out = tmp_path_factory.mktemp("demo_out")
     port = free_port()
     env = os.environ | {"OMP_NUM_THREADS": "1", "HF_HUB_OFFLINE": "1"}
     env["GRADIO_ANALYTICS_ENABLED"] = "False"
     cmd = [sys.executable, "-m", "mmgan.cli", "demo", "--port", str(port), "--out", str(out)]
     model = os.environ.get("MMGAN_DEMO_MODEL", str(tiny_gan_run))  # "default": the shipped one
-    cmd += [] if model == "default" else ["--model", model]
+    cmd += (
+        [] if model == "default" else ["--model", model, "--symbolic-model", str(tiny_symbolic_run)]
+    )
     log = open(out / "server.log", "w")  # noqa: SIM115 - closed below
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}/"
@@ -117,6 +119,25 @@ def test_prompt_to_bundle_in_the_browser(app, browser, tmp_path):
     assert meta["prompt"] == "jazz metal with blast beats" and meta["seed"] == 0
     shot = os.environ.get("MMGAN_SCREENSHOT")
     page.screenshot(path=shot or str(tmp_path / "demo.png"), full_page=True)
+    page.close()
+
+
+def test_symbolic_engine_gives_midi_stems_in_the_browser(app, browser, tmp_path):
+    page = open_page(browser, app)
+    page.get_by_label("symbolic").check()
+    page.get_by_label("Seconds").first.fill("8")
+    generate(page, "reggae with off-beat chords")
+    page.locator("#message").get_by_text("seed 0").wait_for()
+    with page.expect_download() as download:
+        page.locator("#bundle a").first.click()
+    path = tmp_path / "bundle.zip"
+    download.value.save_as(path)
+    meta = check_bundle(path)
+    with zipfile.ZipFile(path) as zf:
+        names = set(zf.namelist())
+    stems = {n for n in names if n.startswith("stems/") and n.endswith(".mid")}
+    assert "arrangement.mid" in names and len(stems) == 4, names
+    assert meta["engine"] == "symbolic"
     page.close()
 
 
