@@ -12,6 +12,9 @@ the model's tempo head, instruments from the genre's production), then:
   metric is "within" when ``|model - real| <= 0.25 |real|``, or, for references near zero
   (``|real| < 0.08``: EB is 0 for most genres), ``|model - real| <= 0.02``; a genre passes
   when all eight are within; target: >= 8 of the 10 genres;
+  The rolls are what users get: pitched notes shorter than 2 steps (1/6 beat) dropped
+  (:func:`mmgan.generate.symbolic.tidy_rows`); ``QN_before_tidy`` reports the generator's
+  own QN;
 - conditioning accuracy of the independent judge on the rendered audio (>= 0.85);
 - within-genre diversity (>= 0.5 x the corpus's, every genre) of a roll descriptor: per clip
   the pitch-class histogram of the pitched tracks (12), the onset-position histogram within
@@ -151,6 +154,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         pianoroll_to_music,
     )
     from mmgan.generate.pipeline import Pipeline
+    from mmgan.generate.symbolic import tidy_rows
     from mmgan.models.pianoroll import STEPS_PER_BEAT
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -193,10 +197,19 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         s = text[k]
         bpm = pipe.tempo(s)
         steps = pipe.beats_for(seconds, bpm)
-        waves, descs, metrics = [], [], []
+        waves, descs, metrics, raw_qn = [], [], [], []
         for i in range(n):
             seed = prompt_seed(args.seed, 6000 + k, i)
-            rows = pipe.features(s[None], seed=seed, steps=steps, truncation=1.0)[0].numpy() > 0.5
+            raw = pipe.features(s[None], seed=seed, steps=steps, truncation=1.0, tidy=False)
+            raw = raw[0].numpy() > 0.5
+            rows = tidy_rows(raw, pipe.g.layout, pipe.min_note_steps)  # what users get
+            raw_qn.append(
+                eight(
+                    pianoroll_metrics(
+                        pipe.g.layout.from_rows(raw), steps_per_beat=STEPS_PER_BEAT, beats_per_bar=4
+                    )
+                )["QN"]
+            )
             wave, _ = pipe.render_rolls(rows, s, bpm=bpm, seconds=seconds, seed=seed)
             waves.append(wave)
             roll = pipe.g.layout.from_rows(rows)
@@ -227,6 +240,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "judge_predictions": pred,
             "metrics": rows_out,
             "all_within": all(r["within"] for r in rows_out.values()),
+            "QN_before_tidy": float(np.nanmean(raw_qn)),
             "diversity": {"model": g_div, "real": r_div, "ratio": ratios[genre]},
             "style_embedding_diversity": diversity(emb),
         }

@@ -67,6 +67,28 @@ def rows_to_notes(
     return out
 
 
+def tidy_rows(rows: np.ndarray, layout: RollLayout | None = None, min_steps: int = 2):
+    """On/off rows ``[..., R, T]`` with every pitched note shorter than ``min_steps`` steps
+    removed (drum hits are single steps by nature and stay). The generator decides each
+    12th of a beat on its own, so a few cells flicker on for one step: a 1/12-beat blip a
+    listener hears as a click, not a note (MuseGAN's QN metric counts such fragments).
+    Returns a new bool array."""
+    layout = layout or RollLayout()
+    on = np.array(np.asarray(rows) > 0.5, dtype=bool)
+    if min_steps <= 1:
+        return on
+    start = layout.slices[layout.tracks[1]].start  # the pitched tracks follow the drums
+    block = on[..., start:, :]
+    flat = block.reshape(-1, block.shape[-1])
+    for r in np.nonzero(flat.any(axis=1))[0]:
+        edges = np.diff(np.concatenate([[0], flat[r].astype(np.int8), [0]]))
+        for a, b in zip(np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0], strict=True):
+            if b - a < min_steps:
+                flat[r, a:b] = False
+    on[..., start:, :] = flat.reshape(block.shape)
+    return on
+
+
 def role_plan(genres: Sequence[tuple[str, float]]) -> dict[str, str]:
     """Which genre's production each role takes: the top genre for all four, or with a
     second genre holding at least a quarter of the weight, drums + bass from the heavier of

@@ -23,7 +23,7 @@ import torch
 
 from mmgan.generate import compose
 from mmgan.generate.pipeline import TARGET_LUFS, GenerationResult, Pipeline, _check
-from mmgan.generate.symbolic import arrange, role_plan
+from mmgan.generate.symbolic import arrange, role_plan, tidy_rows
 from mmgan.models.pianoroll import STEPS_PER_BEAT
 
 __all__ = ["SymbolicPipeline"]
@@ -85,6 +85,25 @@ class SymbolicPipeline(Pipeline):
         return audio, score
 
     # -- generation ----------------------------------------------------------------------------
+
+    min_note_steps = 2  # pitched notes shorter than this are dropped (tidy_rows)
+
+    def features(
+        self,
+        style: torch.Tensor,
+        *,
+        seed: int,
+        steps: int,
+        truncation: float = 1.0,
+        tidy: bool = True,
+    ) -> torch.Tensor:
+        """On/off rows ``[n, R, steps * 12]`` (0./1.) for style ``[n, D(, steps)]``; with
+        ``tidy``, pitched notes shorter than :attr:`min_note_steps` are dropped
+        (:func:`~mmgan.generate.symbolic.tidy_rows`), as every path to the user does."""
+        rows = super().features(style, seed=seed, steps=steps, truncation=truncation)
+        if not tidy:
+            return rows
+        return torch.from_numpy(tidy_rows(rows.numpy(), self.g.layout, self.min_note_steps)).float()
 
     @staticmethod
     def beats_for(seconds: float, bpm: float) -> int:

@@ -11,7 +11,7 @@ import pretty_midi
 import pytest
 import torch
 
-from mmgan.generate.symbolic import arrange, role_plan, rows_to_notes, write_midi
+from mmgan.generate.symbolic import arrange, role_plan, rows_to_notes, tidy_rows, write_midi
 from mmgan.models.pianoroll import STEPS_PER_BEAT, RollLayout
 
 LAYOUT = RollLayout()
@@ -36,6 +36,23 @@ def test_rows_to_notes_reads_runs_as_notes():
     assert notes["harmony"][0][:3] == (0.0, 4.0, 60) and notes["lead"][0][:3] == (1.0, 0.5, 72)
     with pytest.raises(ValueError, match="rows"):
         rows_to_notes(np.zeros((5, 4)))
+
+
+def test_tidy_rows_drops_one_step_blips_but_keeps_notes_and_drums():
+    rows = _rows()
+    bass = LAYOUT.slices["bass"].start
+    lead = LAYOUT.slices["lead"].start + 80 - 48
+    rows[lead, 30] = True  # a 1/12-beat blip
+    rows[lead, 40:42] = True  # two steps: a real (short) note
+    kick = LAYOUT.slices["drums"].start + LAYOUT.pitches["drums"].index(36)
+    out = tidy_rows(rows)
+    assert not out[lead, 30] and out[lead, 40:42].all()
+    assert np.array_equal(out[kick], rows[kick])  # single-step drum hits stay
+    assert np.array_equal(out[bass : bass + 48], rows[bass : bass + 48])
+    assert rows[lead, 30]  # the input is not changed
+    batch = tidy_rows(np.stack([rows, rows]).astype(float), min_steps=3)
+    assert batch.shape == (2, *rows.shape) and not batch[:, lead, 40:42].any()
+    assert np.array_equal(tidy_rows(rows, min_steps=1), rows)
 
 
 def test_role_plan_splits_roles_between_two_genres():
@@ -96,6 +113,13 @@ def test_pipeline_end_to_end_writes_audio_metadata_and_stems(pipe, tmp_path):
     assert np.array_equal(r.audio, again.audio) and np.array_equal(r.rolls, again.rolls)
     other = pipe("metal at 140 BPM", seconds=5.0, seed=2, describe=False)
     assert not np.array_equal(r.rolls, other.rolls)  # the style reaches the notes
+
+
+def test_pipeline_rolls_are_tidied_by_default(pipe):
+    s = pipe.space.encode_text(["a folk track"])
+    raw = pipe.features(s, seed=3, steps=8, tidy=False)[0].numpy()
+    got = pipe.features(s, seed=3, steps=8)[0].numpy()
+    assert np.array_equal(got > 0.5, tidy_rows(raw, pipe.g.layout, pipe.min_note_steps))
 
 
 def test_pipeline_tempo_eval_interface_and_errors(pipe):
