@@ -486,7 +486,7 @@ def main(argv: list[str] | None = None) -> None:
             args.symbolic_model, engine="symbolic", space=pipe.space
         )
     except FileNotFoundError:
-        pass  # no symbolic model ships yet: the engine choice shows only the spectrogram engine
+        pass  # no symbolic model here (a trimmed install): only the spectrogram engine is offered
     demo = build_demo(pipe, symbolic, out=args.out)
     print(f"mmgan demo ready in {time.perf_counter() - t0:.1f} s: http://{args.host}:{args.port}")
     demo.launch(server_name=args.host, server_port=args.port, share=args.share,

@@ -142,3 +142,23 @@ def test_engine_mismatch_is_refused(tiny_symbolic_run):
         Pipeline.from_pretrained(tiny_symbolic_run, engine="spectrogram")
     with pytest.raises(ValueError, match="engine"):
         Pipeline.from_pretrained(tiny_symbolic_run, engine="midi")
+
+
+def test_the_shipped_symbolic_model_writes_playable_midi(tmp_path):
+    from mmgan.generate.pipeline import SYMBOLIC_MODEL, Pipeline
+
+    card = (SYMBOLIC_MODEL / "MODEL_CARD.md").read_text()
+    assert "configs/symbolic-small.yaml" in card  # the exact command that made it
+    pipe = Pipeline.from_pretrained(engine="symbolic")
+    r = pipe("jazz metal with blast beats", seconds=8, seed=0)
+    r.save(tmp_path)
+    assert r.metadata["engine"] == "symbolic" and np.isfinite(r.audio).all()
+    stems = sorted((tmp_path / "stems").glob("*.mid"))  # one per track that plays
+    assert [p.stem for p in stems] == ["bass", "drums", "harmony", "lead"]
+    played = 0
+    for path in [tmp_path / "arrangement.mid", *stems]:
+        pm = pretty_midi.PrettyMIDI(str(path))
+        mido.MidiFile(str(path))
+        assert abs(pm.get_tempo_changes()[1][0] - r.metadata["bpm"]) < 0.5
+        played += sum(len(i.notes) for i in pm.instruments) > 0
+    assert played == 5  # the arrangement and every stem have notes
