@@ -334,17 +334,18 @@ def reconstruction(
     are notes, and a model that plays nothing must not look good), and the posterior's KL to
     the prior (sum over latents, mean over clips). ``rec``: the binarised reconstructions,
     for the logged recall / precision."""
-    on = (real > 0).float()
     l_rec = _note_bce(logits, real, cfg)
-    played = (rec > 0).float()
-    hit = (played * on).sum()
-    logs = {
-        "g/recon": l_rec.item(),
-        "g/kl": kl.item(),
+    return l_rec, kl, {"g/recon": l_rec.item(), "g/kl": kl.item(), **_note_hits(rec, real)}
+
+
+def _note_hits(played: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
+    """Recall and precision of the cells ``played`` ({-1, 1}) against ``real``'s notes."""
+    on, out = (real > 0).float(), (played > 0).float()
+    hit = (out * on).sum()
+    return {
         "g/recall": (hit / on.sum().clamp(min=1)).item(),
-        "g/precision": (hit / played.sum().clamp(min=1)).item(),
+        "g/precision": (hit / out.sum().clamp(min=1)).item(),
     }
-    return l_rec, kl, logs
 
 
 def _note_bce(logits: torch.Tensor, real: torch.Tensor, cfg, reduce: bool = True):
@@ -374,13 +375,7 @@ def imle_loss(close: torch.Tensor, logits: torch.Tensor, real: torch.Tensor, cfg
     """The IMLE term: note cross-entropy of the nearest samples' logits to their real rolls
     (notes weighted ``cfg.recon_pos_weight``), and their recall / precision for the log."""
     l_imle = _note_bce(logits, real, cfg)
-    on, played = (real > 0).float(), (close > 0).float()
-    hit = (played * on).sum()
-    return l_imle, {
-        "g/imle": l_imle.item(),
-        "g/recall": (hit / on.sum().clamp(min=1)).item(),
-        "g/precision": (hit / played.sum().clamp(min=1)).item(),
-    }
+    return l_imle, {"g/imle": l_imle.item(), **_note_hits(close, real)}
 
 
 @torch.no_grad()
