@@ -6,6 +6,8 @@ verify that a clip *sounds* like its tags, not only that the code says so.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from mmgan.data.theory import NOTE_NAMES
@@ -38,7 +40,12 @@ def chroma_profile(audio: np.ndarray, sr: int, fast: bool = False) -> np.ndarray
 
     if fast:
         x = np.asarray(audio, dtype=np.float32)
-        return librosa.feature.chroma_stft(y=x, sr=sr, n_fft=4096, hop_length=1024).mean(axis=1)
+        with warnings.catch_warnings():
+            # a track with no pitched content (drums only) leaves librosa no peaks to estimate
+            # the tuning from; it then assumes A440, which is what we want
+            warnings.filterwarnings("ignore", message="Trying to estimate tuning from empty")
+            chroma = librosa.feature.chroma_stft(y=x, sr=sr, n_fft=4096, hop_length=1024)
+        return chroma.mean(axis=1)
     y = librosa.effects.harmonic(np.asarray(audio, dtype=np.float32))
     chroma = librosa.feature.chroma_cqt(y=y, sr=sr)
     return chroma.mean(axis=1)

@@ -136,7 +136,10 @@ def test_symbolic_engine_gives_midi_stems_in_the_browser(app, browser, tmp_path)
     with zipfile.ZipFile(path) as zf:
         names = set(zf.namelist())
     stems = {n for n in names if n.startswith("stems/") and n.endswith(".mid")}
-    assert "arrangement.mid" in names and len(stems) == 4, names
+    tracks = {f"stems/{t}.mid" for t in ("drums", "bass", "harmony", "lead")}
+    assert "arrangement.mid" in names and stems and stems <= tracks, (
+        names
+    )  # one per track that plays
     assert meta["engine"] == "symbolic"
     page.close()
 
