@@ -83,6 +83,6 @@ def test_overrides_into_a_dict_field_keep_its_other_keys():
     from mmgan.training.gan import GANTrainConfig
 
     base = GANTrainConfig()
-    cfg = apply_overrides(base, ["lambdas.r1=10", "lambdas.recon=3"])
-    assert cfg.lambdas == {**base.lambdas, "r1": 10, "recon": 3}
+    cfg = apply_overrides(base, ["lambdas.r1=10", "lambdas.imle=3"])
+    assert cfg.lambdas == {**base.lambdas, "r1": 10, "imle": 3}
     assert base.lambdas["r1"] == 1.0  # the defaults are not touched

@@ -196,7 +196,6 @@ class PianoRollGenerator(nn.Module):
         channels: Sequence[int] = (256, 192),
         track_channels: int = 96,
         binarize: bool = True,
-        encoder: int = 0,
     ) -> None:
         super().__init__()
         if len(channels) != 2:
@@ -213,7 +212,6 @@ class PianoRollGenerator(nn.Module):
             "channels": [int(c) for c in channels],
             "track_channels": int(track_channels),
             "binarize": bool(binarize),
-            "encoder": int(encoder),
         }
         self.layout = RollLayout()
         self.style_dim, self.rows, self.z_every = style_dim, self.layout.rows, z_every
@@ -253,18 +251,6 @@ class PianoRollGenerator(nn.Module):
         self.to_rows = nn.ModuleList(
             nn.Conv1d(track_channels, n, 3, padding=1) for n in self.layout.row_counts
         )
-        self.encoder = (
-            RollEncoder(
-                self.rows,
-                n_tracks,
-                (z_shared, z_shared_local, z_private, z_private_local),
-                z_every,
-                encoder,
-            )
-            if encoder > 0
-            else None
-        )
-        self.last_kl: torch.Tensor | None = None
         self.last_logits: torch.Tensor | None = None
 
     # -- latents and mapping -----------------------------------------------------------
@@ -344,18 +330,12 @@ class PianoRollGenerator(nn.Module):
         lat: PianoLatents,
         psi: float = 1.0,
         w_mean=None,
-        real: torch.Tensor | None = None,
         logit_rows: int = 0,
     ):
-        """``real [n, R, T]`` (training, with an encoder): the last ``n`` rows play the
-        encoder's posterior sample for those rolls instead of prior latents (their
-        reconstructions); the KL of that posterior to the prior is left in ``last_kl`` and
-        their note logits in ``last_logits`` (for the reconstruction loss). ``logit_rows``
-        (training, IMLE): leave the last rows' note logits in ``last_logits``."""
-        if real is None and not logit_rows:
+        """``logit_rows`` (training, IMLE): also leave the last rows' note logits in
+        ``last_logits`` (for the note cross-entropy; one pass, so DDP sees one forward)."""
+        if not logit_rows:
             return self.synthesize(self.codes(style, lat, psi, w_mean), lat)
-        if real is not None:
-            lat, logit_rows = self.posterior(real, lat), len(real)
         pre = self._rows(self.codes(style, lat, psi, w_mean), lat)
         self.last_logits = 2.0 * pre[-logit_rows:]  # P(on) = (tanh(pre) + 1) / 2 = sigmoid(2 pre)
         y = torch.tanh(pre)
@@ -364,22 +344,6 @@ class PianoRollGenerator(nn.Module):
     def logits(self, style: torch.Tensor, lat: PianoLatents) -> torch.Tensor:
         """Each cell's note logit ``[B, R, T]`` (P(on) = sigmoid(logit))."""
         return 2.0 * self._rows(self.codes(style, lat), lat)
-
-    def posterior(self, real: torch.Tensor, lat: PianoLatents) -> PianoLatents:
-        """``lat`` with its last ``len(real)`` rows replaced by samples of q(z | real): the
-        prior draws already in ``lat`` serve as the reparameterisation noise."""
-        if self.encoder is None:
-            raise ValueError("this generator has no encoder (piano.encoder: 0)")
-        n = len(real)
-        k = lat.anchors_shared.shape[-1]
-        post, kl = [], []
-        parts = (lat.z_shared, lat.anchors_shared, lat.z_private, lat.anchors_private)
-        for (mu, logvar), prior in zip(self.encoder(real, k), parts, strict=True):
-            sample = mu + (0.5 * logvar).exp() * prior[-n:]
-            post.append(torch.cat([prior[:-n], sample]) if n < len(prior) else sample)
-            kl.append(0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).flatten(1).sum(1))
-        self.last_kl = torch.stack(kl).sum(0).mean()
-        return PianoLatents(*post, lat.noise, lat.steps)
 
     # -- units ---------------------------------------------------------------------------
 
@@ -443,61 +407,6 @@ class PianoRollGenerator(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
-
-
-class RollEncoder(nn.Module):
-    """q(z | roll) for the generator's four latents (VAE-GAN, Larsen et al. 2016): rolls
-    ``[n, R, T]`` -> ``(mu, logvar)`` for ``z_shared [n, Zs]``, ``anchors_shared [n, Zsl, K]``,
-    ``z_private [n, N, Zp]`` and ``anchors_private [n, N, Zpl, K]``.
-
-    An option (``piano.encoder`` > 0 with ``lambdas`` recon and kl), not what the shipped
-    model uses: both it and IMLE (``lambdas.imle``, :func:`mmgan.training.gan.imle_latents`)
-    answer the same measured problem — with the discriminator alone the generator fell to
-    near-empty rolls or held clusters — but in its probe on ``small`` the posterior collapsed
-    to the prior (KL 0.0 after 50 steps: the FiLM layers start at the identity, so the codes
-    barely reach the output at first), while IMLE's note cross-entropy fell from 0.31 to 0.22
-    in 300 steps with the discriminator balanced (accuracy 0.5-0.7)."""
-
-    def __init__(self, rows: int, tracks: int, sizes: Sequence[int], every: int, width: int):
-        super().__init__()
-        self.tracks, self.every = tracks, every
-        self.zs, self.zsl, self.zp, self.zpl = (int(v) for v in sizes)
-        self.body = nn.Sequential(
-            nn.Conv1d(rows, width, 3, padding=1),
-            nn.LeakyReLU(0.2),
-            nn.Conv1d(width, width, STEPS_PER_BEAT, stride=STEPS_PER_BEAT),  # -> beats
-            nn.LeakyReLU(0.2),
-            nn.Conv1d(width, width, 3, padding=1),
-            nn.LeakyReLU(0.2),
-        )
-        self.glob = nn.Linear(width, 2 * (self.zs + tracks * self.zp))
-        self.local = nn.Conv1d(width, 2 * (self.zsl + tracks * self.zpl), 1)
-
-    def forward(self, x: torch.Tensor, anchors: int):
-        n, n_tracks = len(x), self.tracks
-        h = self.body((x + 1.0) * 2.0)  # notes as sparse spikes (4), silence as 0: measured,
-        # on {-1, 1} cells (97 % -1) the features barely differed between clips and the
-        # posterior collapsed to the prior within 50 steps (KL 0.0)
-        # [n, C, beats]
-        g_mu, g_lv = self.glob(h.mean(dim=-1)).chunk(2, dim=1)
-        seg = F.avg_pool1d(h, self.every, self.every, ceil_mode=True)  # anchor j ~ its bar
-        if seg.shape[-1] < anchors:
-            seg = torch.cat([seg, seg[..., -1:].expand(-1, -1, anchors - seg.shape[-1])], -1)
-        l_mu, l_lv = self.local(seg[..., :anchors]).chunk(2, dim=1)
-        out = []
-        for mu, lv, split, shapes in (
-            (g_mu, g_lv, (self.zs, n_tracks * self.zp), ((n, self.zs), (n, n_tracks, self.zp))),
-            (
-                l_mu,
-                l_lv,
-                (self.zsl, n_tracks * self.zpl),
-                ((n, self.zsl, anchors), (n, n_tracks, self.zpl, anchors)),
-            ),
-        ):
-            for m, v, shape in zip(mu.split(split, 1), lv.split(split, 1), shapes, strict=True):
-                out.append((m.reshape(shape), v.clamp(-8.0, 4.0).reshape(shape)))
-        # order of PianoLatents: z_shared, anchors_shared, z_private, anchors_private
-        return [out[0], out[2], out[1], out[3]]
 
 
 class RollFeatures(nn.Module):

@@ -265,9 +265,8 @@ class SpecDiscriminator(nn.Module):
         self.embed = nn.Linear(style_dim, c[-1], bias=False)
         self.frames_per_logit = 2 ** len(self.down)
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor, noise=None) -> torch.Tensor:
-        """``noise``: instance noise ``[B, rows, T]`` added to ``x`` (training only)."""
-        h = F.leaky_relu(self.inp(x if noise is None else x + noise), 0.2)
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        h = F.leaky_relu(self.inp(x), 0.2)
         for conv in self.down:
             h = F.leaky_relu(conv(h), 0.2)
         h = F.leaky_relu(self.mid(self.mbstd(h)), 0.2)

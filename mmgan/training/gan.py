@@ -68,7 +68,6 @@ class PianoGeneratorConfig:
     channels: list[int] = field(default_factory=lambda: [256, 192])
     track_channels: int = 96
     binarize: bool = True
-    encoder: int = 0  # width of the VAE-GAN encoder (0: none); needs lambdas recon/kl
 
 
 @dataclass
@@ -100,10 +99,9 @@ class GANTrainConfig:
     r1_every: int = 16
     ema_decay: float = 0.999
     augment_p: float = 0.5
-    instance_noise: float = 0.0  # std of Gaussian noise added to everything D sees
-    recon_batch: int = 16  # symbolic IMLE / VAE-GAN: real crops matched per step
+    imle_batch: int = 16  # symbolic IMLE (lambdas.imle): real crops matched per step
     imle_candidates: int = 8  # symbolic IMLE: prior draws searched per real crop
-    recon_pos_weight: float = 4.0  # a missed note costs this many wrong silent cells
+    note_weight: float = 4.0  # IMLE's cross-entropy: a missed note costs this many silent cells
     text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
     genre_prob: float = 0.0  # chance it is conditioned on its genre's name alone instead
     hybrid_prob: float = 0.0  # chance an encoder-checked G row gets a two-genre slerp style
@@ -152,8 +150,8 @@ class _WithFront(torch.nn.Module):
         super().__init__()
         self.front, self.d = front, d
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor, noise=None) -> torch.Tensor:
-        return self.d(self.front(x), style, noise)
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return self.d(self.front(x), style)
 
 
 def step_generator(seed: int, step: int, rank: int = 0) -> torch.Generator:
@@ -203,19 +201,6 @@ def augment(x: torch.Tensor, p: float, g: torch.Generator, n_mels: int = 80) -> 
     return x * keep
 
 
-def instance_noise(d, x: torch.Tensor, cfg: GANTrainConfig, g: torch.Generator) -> dict:
-    """Instance noise (Sønderby et al. 2017) as ``d``'s keyword: Gaussian noise of std
-    ``cfg.instance_noise`` on what the discriminator sees of real and fake alike (after a
-    front-end's standardisation), so that their distributions overlap and it cannot win
-    outright on details no young generator matches (piano-rolls: exact {-1, 1} cells)."""
-    if cfg.instance_noise <= 0:
-        return {}
-    inner = unwrap(d)
-    rows = inner.front.out_rows if hasattr(inner, "front") else x.shape[1]
-    eps = torch.randn((x.shape[0], rows, x.shape[2]), generator=g).to(x.device)
-    return {"noise": cfg.instance_noise * eps}
-
-
 # ------------------------------------------------------------------------------- steps
 
 
@@ -230,7 +215,7 @@ def d_step(
         1 + int(torch.randint(0, max(1, len(style) - 1), (1,), generator=gen)), 0
     )
     x = torch.cat([augment(real, p, gen), augment(fake, p, gen), augment(real, p, gen)])
-    out = d(x, torch.cat([style, style, mismatched]), **instance_noise(d, x, cfg, gen))
+    out = d(x, torch.cat([style, style, mismatched]))
     o_real, o_fake, o_mis = out.chunk(3)
     l_real, l_fake = F.relu(1 - o_real).mean(), F.relu(1 + o_fake).mean()
     l_mis = F.relu(1 + o_mis).mean()
@@ -274,29 +259,24 @@ def g_step(
     ``lambdas["div_style"]`` such pairs are pushed apart in that embedding up to it (what a
     listener, and ``mmgan eval``, counts as variety: other keys, tempi, instruments, not
     only other noise).
+
+    ``real [n, R, T]`` with ``real_style [n, D]`` (symbolic, ``lambdas["imle"]``): the IMLE
+    term (:func:`imle_latents`), its rows generated after the batch in the same pass.
     """
     lam, half = cfg.lambdas, len(style) // 2
     style = torch.cat([style[:half], style[:half], style[2 * half :]])
     logs: dict[str, float] = {}
     loss = torch.zeros((), device=style.device)
-    if real is not None and lam.get("imle", 0.0) > 0:  # symbolic: IMLE rows after the batch
+    if real is not None:  # symbolic IMLE: its rows after the batch
         near = imle_latents(unwrap(g), real, real_style, cfg, gen)
         out = g(torch.cat([style, real_style]), PianoLatents.cat([lat, near]), logit_rows=len(real))
         fake, close = out[: len(style)], out[len(style) :]
         l_imle, imle_logs = imle_loss(close, unwrap(g).last_logits, real, cfg)
-        loss = loss + lam["imle"] * l_imle
+        loss = loss + lam.get("imle", 0.0) * l_imle
         logs.update(imle_logs)
-    elif real is not None:  # VAE-GAN (symbolic): the last rows reconstruct ``real``
-        out = g(torch.cat([style, real_style]), lat, real=real)
-        fake, rec = out[: len(style)], out[len(style) :]
-        inner = unwrap(g)
-        l_rec, l_kl, rec_logs = reconstruction(rec, inner.last_logits, real, inner.last_kl, cfg)
-        loss = loss + lam.get("recon", 0.0) * l_rec + lam.get("kl", 0.0) * l_kl
-        logs.update(rec_logs)
     else:
         fake = g(style, lat)
-    seen = augment(fake, cfg.augment_p, gen)
-    adv = -d(seen, style, **instance_noise(d, seen, cfg, gen)).mean()
+    adv = -d(augment(fake, cfg.augment_p, gen), style).mean()
     loss = loss + lam.get("adv", 1.0) * adv
     logs["g/adv"] = adv.item()
     dist = (fake[:half] - fake[half : 2 * half]).abs().mean(dim=(1, 2))  # [B/2]
@@ -326,30 +306,8 @@ def g_step(
     return loss, logs
 
 
-def reconstruction(
-    rec: torch.Tensor, logits: torch.Tensor, real: torch.Tensor, kl: torch.Tensor, cfg
-) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
-    """VAE-GAN terms of the symbolic family: binary cross-entropy of the reconstructions'
-    note logits against the real cells (notes weighted ``cfg.recon_pos_weight``: 3 % of cells
-    are notes, and a model that plays nothing must not look good), and the posterior's KL to
-    the prior (sum over latents, mean over clips). ``rec``: the binarised reconstructions,
-    for the logged recall / precision."""
-    l_rec = _note_bce(logits, real, cfg)
-    return l_rec, kl, {"g/recon": l_rec.item(), "g/kl": kl.item(), **_note_hits(rec, real)}
-
-
-def _note_hits(played: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
-    """Recall and precision of the cells ``played`` ({-1, 1}) against ``real``'s notes."""
-    on, out = (real > 0).float(), (played > 0).float()
-    hit = (out * on).sum()
-    return {
-        "g/recall": (hit / on.sum().clamp(min=1)).item(),
-        "g/precision": (hit / out.sum().clamp(min=1)).item(),
-    }
-
-
 def _note_bce(logits: torch.Tensor, real: torch.Tensor, cfg, reduce: bool = True):
-    weight = torch.tensor(cfg.recon_pos_weight, device=logits.device)
+    weight = torch.tensor(cfg.note_weight, device=logits.device)
     on = (real > 0).float()
     if reduce:
         return F.binary_cross_entropy_with_logits(logits, on, pos_weight=weight)
@@ -373,9 +331,15 @@ def imle_latents(g, real: torch.Tensor, style: torch.Tensor, cfg, gen) -> PianoL
 
 def imle_loss(close: torch.Tensor, logits: torch.Tensor, real: torch.Tensor, cfg):
     """The IMLE term: note cross-entropy of the nearest samples' logits to their real rolls
-    (notes weighted ``cfg.recon_pos_weight``), and their recall / precision for the log."""
+    (notes weighted ``cfg.note_weight``), and their recall / precision for the log."""
     l_imle = _note_bce(logits, real, cfg)
-    return l_imle, {"g/imle": l_imle.item(), **_note_hits(close, real)}
+    on, played = (real > 0).float(), (close > 0).float()
+    hit = (played * on).sum()
+    return l_imle, {
+        "g/imle": l_imle.item(),
+        "g/recall": (hit / on.sum().clamp(min=1)).item(),
+        "g/precision": (hit / played.sum().clamp(min=1)).item(),
+    }
 
 
 @torch.no_grad()

@@ -73,19 +73,9 @@ class GANTrainer:
                     f"the symbolic family has no audio for the style encoder to hear: set "
                     f"lambdas {sorted(audio_only)} and hybrid_prob to 0"
                 )
-        # the symbolic VAE-GAN: an encoder and its two terms, all or nothing (an encoder no
-        # loss uses would also stall DistributedDataParallel)
-        self.vae = cfg.family == "symbolic" and cfg.piano.encoder > 0
-        uses = {k for k in ("recon", "kl") if cfg.lambdas.get(k, 0.0) > 0}
-        if (self.vae and uses != {"recon", "kl"}) or (not self.vae and uses):
-            raise ValueError(
-                "lambdas recon and kl go with an encoder (family symbolic, piano.encoder > 0): "
-                f"got piano.encoder={cfg.piano.encoder if cfg.family == 'symbolic' else None}, "
-                f"lambdas {sorted(uses)}"
-            )
         self.imle = cfg.lambdas.get("imle", 0.0) > 0
-        if self.imle and (cfg.family != "symbolic" or self.vae):
-            raise ValueError("lambdas.imle is for the symbolic family without an encoder")
+        if self.imle and cfg.family != "symbolic":
+            raise ValueError("lambdas.imle is for the symbolic family (piano-rolls)")
         self.cfg, self.data, self.out, self.progress = cfg, Path(data), Path(out), progress
         self.dist = init_distributed(cfg.device)
         self.device = torch.device(self.dist.device)
@@ -211,10 +201,9 @@ class GANTrainer:
         self.opt_d.step()
         self.g.requires_grad_(True)
         self.d.requires_grad_(False)
-        n_rec = min(cfg.recon_batch, cfg.batch_size) if self.vae else 0
-        lat = g_mod.sample_latents(cfg.batch_size + n_rec, steps, generator=gen).to(self.device)
-        if n_rec or self.imle:
-            n_real = min(cfg.recon_batch, cfg.batch_size)
+        lat = g_mod.sample_latents(cfg.batch_size, steps, generator=gen).to(self.device)
+        if self.imle:
+            n_real = min(cfg.imle_batch, cfg.batch_size)
             extra.update(real=real[:n_real], real_style=style[:n_real])
         genre = extra.pop("genre")
         if cfg.hybrid_prob > 0:

@@ -184,21 +184,3 @@ def test_roll_features_pool_one_scale_per_view():
     per_row = RollFeatures(pooled=False)
     per_row.fit_stats(real)
     assert per_row(real)[0, 5, 3] > 3 * front(real)[0, 5, 3]
-
-
-def test_encoder_posterior_replaces_the_last_rows_and_reports_kl():
-    g = small(encoder=16)
-    s = torch.nn.functional.normalize(torch.randn(6, 16), dim=1)
-    lat = g.sample_latents(6, 8, seed=3)
-    real = torch.where(torch.rand(2, g.rows, 96) < 0.05, 1.0, -1.0)
-    post = g.posterior(real, lat)
-    assert torch.equal(post.z_shared[:4], lat.z_shared[:4])
-    assert not torch.equal(post.z_shared[4:], lat.z_shared[4:])
-    assert post.anchors_private.shape == lat.anchors_private.shape
-    out = g(s, lat, real=real)
-    assert out.shape == (6, g.rows, 96) and g.last_kl.item() >= 0
-    assert g.last_logits.shape == (2, g.rows, 96)
-    (g.last_kl + g.last_logits.sum()).backward()
-    assert g.encoder.glob.weight.grad.abs().sum() > 0
-    with pytest.raises(ValueError, match="no encoder"):
-        small()(s, lat, real=real)
