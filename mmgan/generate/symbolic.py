@@ -75,6 +75,8 @@ def tidy_rows(rows: np.ndarray, layout: RollLayout | None = None, min_steps: int
     Returns a new bool array."""
     layout = layout or RollLayout()
     on = np.array(np.asarray(rows) > 0.5, dtype=bool)
+    if on.ndim < 2 or on.shape[-2] != layout.rows:
+        raise ValueError(f"expected rows [..., {layout.rows}, T], got {on.shape}")
     if min_steps <= 1:
         return on
     start = layout.slices[layout.tracks[1]].start  # the pitched tracks follow the drums

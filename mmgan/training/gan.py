@@ -76,6 +76,10 @@ class DiscriminatorConfig:
     mbstd_group: int = 4
 
 
+# every loss term d_step / g_step read from ``lambdas`` (a name not here is a typo)
+LOSS_TERMS = ("adv", "match", "r1", "div", "style", "div_style", "imle")
+
+
 def _default_lambdas() -> dict[str, float]:
     return {"adv": 1.0, "match": 0.5, "r1": 1.0, "div": 1.0, "style": 0.0}
 

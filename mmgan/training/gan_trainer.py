@@ -31,6 +31,7 @@ from mmgan.training.checkpoint import (
 )
 from mmgan.training.distributed import init_distributed, shutdown, unwrap, wrap
 from mmgan.training.gan import (
+    LOSS_TERMS,
     GANTrainConfig,
     build_models,
     d_step,
@@ -73,6 +74,11 @@ class GANTrainer:
                     f"the symbolic family has no audio for the style encoder to hear: set "
                     f"lambdas {sorted(audio_only)} and hybrid_prob to 0"
                 )
+        unknown = sorted(set(cfg.lambdas) - set(LOSS_TERMS))
+        if unknown:
+            raise ValueError(
+                f"unknown loss term(s) in lambdas: {unknown}; known: {', '.join(LOSS_TERMS)}"
+            )
         self.imle = cfg.lambdas.get("imle", 0.0) > 0
         if self.imle and cfg.family != "symbolic":
             raise ValueError("lambdas.imle is for the symbolic family (piano-rolls)")

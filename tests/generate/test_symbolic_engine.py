@@ -53,6 +53,8 @@ def test_tidy_rows_drops_one_step_blips_but_keeps_notes_and_drums():
     batch = tidy_rows(np.stack([rows, rows]).astype(float), min_steps=3)
     assert batch.shape == (2, *rows.shape) and not batch[:, lead, 40:42].any()
     assert np.array_equal(tidy_rows(rows, min_steps=1), rows)
+    with pytest.raises(ValueError, match="expected rows"):
+        tidy_rows(np.zeros(5))
 
 
 def test_role_plan_splits_roles_between_two_genres():

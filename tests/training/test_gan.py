@@ -272,3 +272,6 @@ def test_imle_picks_the_nearest_of_the_candidates_and_trains(tiny_corpus, tmp_pa
     spec.lambdas = {**spec.lambdas, "imle": 1.0}
     with pytest.raises(ValueError, match="imle is for the symbolic family"):
         GANTrainer(spec, tiny_corpus, tmp_path / "x", progress=False)
+    spec.lambdas = {"adv": 1.0, "imel": 5.0}  # a typo is not silently ignored
+    with pytest.raises(ValueError, match=r"unknown loss term\(s\) in lambdas: \['imel'\]"):
+        GANTrainer(spec, tiny_corpus, tmp_path / "y", progress=False)
