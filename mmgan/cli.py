@@ -248,7 +248,9 @@ def generate(
     renderer: str | None = typer.Option(
         None,
         "--renderer",
-        help="spectrogram engine: vocoder (default when shipped) or griffinlim",
+        help="spectrogram engine: vocoder (default when shipped), pghi (phase from the "
+        "magnitude + 4 Griffin-Lim iterations; the default otherwise) or griffinlim (32 from "
+        "random phase)",
     ),
     vocoder: Path | None = typer.Option(
         None, "--vocoder", help="vocoder folder or training run (default: the shipped one)"
@@ -266,7 +268,7 @@ def generate(
 ) -> None:
     """Generate a track from a prompt, a picture and/or a reference clip; write its bundle."""
     from mmgan.bundle import write_bundle
-    from mmgan.generate.pipeline import Pipeline
+    from mmgan.generate.pipeline import RENDERERS, Pipeline
 
     if prompt is None and image is None and audio is None:
         _fail("give a PROMPT, --image or --audio (or several)")
@@ -275,8 +277,8 @@ def generate(
             _fail(f"{label} {path}: no such file")
     if engine not in (None, "spectrogram", "symbolic"):
         _fail(f"--engine must be spectrogram or symbolic, got {engine!r}")
-    if renderer not in (None, "vocoder", "griffinlim"):
-        _fail(f"--renderer must be vocoder or griffinlim, got {renderer!r}")
+    if renderer not in (None, *RENDERERS):
+        _fail(f"--renderer must be one of {', '.join(RENDERERS)}, got {renderer!r}")
     if cover not in ("procedural", "diffusion", "none"):
         _fail(f"--cover must be procedural, diffusion or none, got {cover!r}")
     if (renderer or vocoder) and engine == "symbolic":

@@ -192,8 +192,8 @@ def create(state: DemoState, prompt, picture, reference, tempo, energy, darkness
            truncation=0.7):  # fmt: skip
     """The Create tab: returns (audio, spectrogram, cover, tags, zip, message, variations).
 
-    ``renderer`` (advanced settings): ``"vocoder"`` or ``"griffinlim"`` for the spectrogram
-    engine, ``None`` = the pipeline's default; ``truncation`` in [0, 1].
+    ``renderer`` (advanced settings): ``"vocoder"``, ``"pghi"`` or ``"griffinlim"`` for the
+    spectrogram engine, ``None`` = the pipeline's default; ``truncation`` in [0, 1].
     """
     progress = progress or (lambda *a, **k: None)
     text, notes = clean_prompt(prompt)
@@ -367,7 +367,8 @@ def build_demo(pipeline, symbolic=None, out: str | Path | None = None):
                         variations = gr.Slider(1, 4, 1, step=1, label="Variations")
                     with gr.Accordion("Advanced settings", open=False):
                         with gr.Row():
-                            renderers = ["griffinlim"] + (["vocoder"] if pipeline.vocoder else [])
+                            renderers = ["pghi", "griffinlim"] + (
+                                ["vocoder"] if pipeline.vocoder else [])  # fmt: skip
                             renderer = gr.Radio(renderers, value=pipeline.renderer,
                                                 label="Renderer (spectrogram engine)")  # fmt: skip
                             truncation = gr.Slider(0, 1, 0.7, step=0.05,

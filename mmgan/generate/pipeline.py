@@ -9,9 +9,11 @@
 The prompt may be any expression the style space parses ("techno - monotonous + jazz
 harmony", "0.7*jazz + 0.3*metal"); a picture and a reference clip join the text by a
 weighted sum. The generator is fully convolutional in time, so the whole track is one
-batched pass; :mod:`mmgan.generate.compose` shapes sections and morphs, the shipped GAN
-vocoder (:mod:`mmgan.models.vocoder`; ``renderer="griffinlim"`` for the Griffin-Lim
-baseline) renders the log-mel, and the result is loudness-normalised.
+batched pass; :mod:`mmgan.generate.compose` shapes sections and morphs, a renderer turns the
+log-mel into audio — the shipped GAN vocoder (:mod:`mmgan.models.vocoder`) when there is one,
+otherwise ``"pghi"``: phase from the magnitude's gradients (:mod:`mmgan.audio.phase`) plus 4
+fast Griffin-Lim iterations; ``"griffinlim"`` is the classic 32 iterations from random phase
+(``benchmarks/phase.py`` compares them) — and the result is loudness-normalised.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ __all__ = ["DEFAULT_MODEL", "GenerationResult", "Pipeline", "MAX_SECONDS"]
 DEFAULT_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "gan"
 SYMBOLIC_MODEL = Path(__file__).resolve().parents[1] / "pretrained" / "gan-symbolic"
 DEFAULT_VOCODER = Path(__file__).resolve().parents[1] / "pretrained" / "vocoder"
-RENDERERS = ("vocoder", "griffinlim")
+RENDERERS = ("vocoder", "pghi", "griffinlim")
+RENDER_ITERS = {"pghi": 4, "griffinlim": 32}  # Griffin-Lim iterations (benchmarks/phase.py)
 PIANO_TYPE = "mmgan-pianoroll"
 MAX_SECONDS = 600.0
 DEFAULT_WEIGHTS = {"prompt": 1.0, "image": 0.5, "audio": 0.5, "style": 1.0}
@@ -88,7 +91,7 @@ def _model_type(folder: Path) -> str | None:
 
 
 def _load_vocoder(gen_config: dict[str, Any], renderer: str | None, path: str | Path | None):
-    """The vocoder a spectrogram pipeline renders with (``None``: Griffin-Lim).
+    """The vocoder a spectrogram pipeline renders with (``None``: a phase reconstruction).
 
     Raises:
         ValueError: an unknown renderer. FileNotFoundError: ``renderer="vocoder"`` with no
@@ -99,16 +102,16 @@ def _load_vocoder(gen_config: dict[str, Any], renderer: str | None, path: str | 
 
     if renderer not in (None, *RENDERERS):
         raise ValueError(f"renderer must be one of {RENDERERS} (or None), got {renderer!r}")
-    if renderer == "griffinlim":
+    if renderer in RENDER_ITERS:
         return None
     folder = DEFAULT_VOCODER if path is None else run_model_dir(path)
     if not (folder / "config.json").is_file():
         if renderer is None and path is None:
-            return None  # nothing shipped: Griffin-Lim
+            return None  # nothing shipped: PGHI + Griffin-Lim
         raise FileNotFoundError(
             f"no vocoder at {folder}; train one with `mmgan train vocoder --config "
             "configs/vocoder-small.yaml --data data/small --out runs/vocoder` and pass it, "
-            "or use renderer='griffinlim'"
+            "or use renderer='pghi'"
         )
     voc, config = Vocoder.from_pretrained(folder)
     for key in ("sample_rate", "hop_length", "n_fft"):
@@ -145,7 +148,7 @@ class Pipeline:
     ):
         self.g = generator.eval()
         self.vocoder = vocoder
-        self.renderer = "vocoder" if vocoder is not None else "griffinlim"  # the default
+        self.renderer = "vocoder" if vocoder is not None else "pghi"  # the default
         self.space = space
         self.config = config
         self.name = name
@@ -168,7 +171,8 @@ class Pipeline:
         """The shipped default (``None``/``"default"``) or a model folder / training run.
 
         ``renderer``: ``"vocoder"`` (the shipped GAN vocoder, or the folder / run
-        ``vocoder`` names), ``"griffinlim"``, or ``None`` = the vocoder when one is there.
+        ``vocoder`` names), ``"pghi"``, ``"griffinlim"``, or ``None`` = the vocoder when one
+        is there, else ``"pghi"``.
 
         ``engine``: ``"spectrogram"`` (the default shipped model) or ``"symbolic"`` (the
         shipped piano-roll model, a :class:`~mmgan.generate.symbolic_pipeline.SymbolicPipeline`
@@ -224,9 +228,12 @@ class Pipeline:
         name = config.get("name", default)
         if found == "symbolic":  # renders its own MIDI; no mel to invert
             return pipe_cls(g, space, config, name=name)
-        return pipe_cls(
+        pipe = pipe_cls(
             g, space, config, name=name, vocoder=_load_vocoder(config, renderer, vocoder)
         )
+        if renderer is not None:  # the one asked for becomes the default
+            pipe.renderer = renderer
+        return pipe
 
     @property
     def vocoder_name(self) -> str | None:
@@ -319,11 +326,17 @@ class Pipeline:
         return self.g.denormalise(x)
 
     def render(
-        self, mel: np.ndarray, n_samples: int, seed: int, n_iter: int = 32, renderer=None
+        self,
+        mel: np.ndarray,
+        n_samples: int,
+        seed: int,
+        n_iter: int | None = None,
+        renderer: str | None = None,
     ) -> np.ndarray:
-        """Log-mel ``[80, frames]`` -> audio ``[n_samples]``: the GAN vocoder, or fast NNLS +
-        ``n_iter`` Griffin-Lim iterations (``renderer``; ``None`` = this pipeline's default).
-        """
+        """Log-mel ``[80, frames]`` -> audio ``[n_samples]``: the GAN vocoder, or fast NNLS
+        magnitudes with PGHI phase (``"pghi"``) or random phase (``"griffinlim"``), then
+        ``n_iter`` Griffin-Lim iterations (``None``: :data:`RENDER_ITERS`). ``renderer``
+        ``None`` = this pipeline's default."""
         renderer = self.renderer if renderer is None else renderer
         if renderer not in RENDERERS:
             raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
@@ -331,12 +344,16 @@ class Pipeline:
             if self.vocoder is None:
                 raise ValueError(
                     "this pipeline has no vocoder (none shipped or loaded); use "
-                    "renderer='griffinlim' or load one with Pipeline.from_pretrained(vocoder=...)"
+                    "renderer='pghi' or load one with Pipeline.from_pretrained(vocoder=...)"
                 )
             return self.vocoder.synthesise(mel, length=n_samples)
         from mmgan.audio.features import griffin_lim
 
-        return griffin_lim(mel, n_iter=n_iter, length=n_samples, seed=int(seed), inverse="fast")
+        iters = RENDER_ITERS[renderer] if n_iter is None else int(n_iter)
+        init = "pghi" if renderer == "pghi" else "random"
+        return griffin_lim(
+            mel, n_iter=iters, length=n_samples, seed=int(seed), inverse="fast", init=init
+        )
 
     def generate(self, style: torch.Tensor, *, seed: int, seconds: float) -> np.ndarray:
         """The evaluation interface: ``[n, D]`` -> ``[n, round(seconds * sr)]`` float32."""
@@ -362,13 +379,14 @@ class Pipeline:
         sections: bool = True,
         section_depth: float = 0.3,
         morph_to: str | None = None,
-        n_iter: int = 32,
+        n_iter: int | None = None,
         describe: bool = True,
         renderer: str | None = None,
     ) -> GenerationResult:
         """A track of ``seconds`` for the given inputs (see the module docstring).
-        ``renderer``: ``"vocoder"`` or ``"griffinlim"`` (``n_iter`` iterations); ``None``
-        = the vocoder when the pipeline has one.
+        ``renderer``: ``"vocoder"``, ``"pghi"`` or ``"griffinlim"`` (:meth:`render`;
+        ``n_iter`` Griffin-Lim iterations); ``None`` = the vocoder when the pipeline has
+        one, else ``"pghi"``.
 
         Raises:
             ValueError: no input, an empty prompt, seconds outside (0, 600], truncation
@@ -398,13 +416,13 @@ class Pipeline:
         wave = loudness_normalize(wave, self.sample_rate, TARGET_LUFS).astype(np.float32)
         t3 = time.perf_counter()
         meta = self._metadata(prompt, s, info, seconds, seed, truncation, plan)
-        meta["renderer"] = renderer if renderer == "griffinlim" else self.vocoder_name
+        meta["renderer"] = self.vocoder_name if renderer == "vocoder" else renderer
         if describe:
             meta["predicted_tags"] = self.heard_as(wave)
         timings = {
             "style_s": t1 - t0,
             "generator_s": t2 - t1,
-            "render_s": t3 - t2,  # vocoder or Griffin-Lim, fades, loudness
+            "render_s": t3 - t2,  # vocoder or phase reconstruction, fades, loudness
             "describe_s": time.perf_counter() - t3,
         }
         result = GenerationResult(wave, self.sample_rate, s.numpy(), meta, mel, timings)

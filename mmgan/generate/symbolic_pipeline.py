@@ -142,7 +142,7 @@ class SymbolicPipeline(Pipeline):
         sections: bool = True,
         section_depth: float = 0.3,
         morph_to: str | None = None,
-        n_iter: int = 32,
+        n_iter: int | None = None,
         describe: bool = True,
         renderer: str | None = None,
         bpm: float | None = None,

@@ -182,7 +182,7 @@ class Monitor:
         return folder, genres, g.denormalise(g(text, lat.to(text.device))).float().cpu().numpy()
 
     def samples(self, step: int, frames: int = 512) -> Path:
-        """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (Griffin-Lim) per genre
+        """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (PGHI + Griffin-Lim) per genre
         (symbolic family: piano-roll grid and ``<genre>.mid``, see :meth:`roll_samples`)."""
         if is_symbolic(self.t.g_ema):
             return self.roll_samples(step)
@@ -195,7 +195,8 @@ class Monitor:
         title = f"EMA generator, step {step}: 'a <genre> track'"
         save_image_grid(folder / "grid.png", genres, mels, title, 1.3, vmin=-11.5, vmax=2.5)
         for genre, mel in zip(genres, mels, strict=True):
-            save_wav(folder / f"{genre}.wav", peak_normalize(griffin_lim(mel, n_iter=16)), 22050)
+            wave = griffin_lim(mel, n_iter=4, inverse="fast", init="pghi")  # as the pipeline
+            save_wav(folder / f"{genre}.wav", peak_normalize(wave), 22050)
         return folder
 
     def roll_samples(self, step: int, beats: int = 16) -> Path:

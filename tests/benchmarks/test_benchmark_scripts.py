@@ -1,4 +1,4 @@
-"""benchmarks/quality.py, speed.py and symbolic.py run in their fastest mode on a tiny GAN run
+"""The benchmark scripts run in their fastest mode on a tiny GAN run
 and print JSON whose checks carry finite values and pass/fail booleans (the tiny model
 fails the targets; only the shape of the output is asserted)."""
 
@@ -107,6 +107,19 @@ def test_vocoder_fast(tiny_vocoder_run, tiny_gan_run, tiny_corpus, tmp_path):
     for renderer in ("vocoder", "griffinlim"):
         assert all(finite(v) for v in r["quality"][renderer].values())
     assert r["memory"]["long"]["samples"] > r["memory"]["short"]["samples"]
+
+
+def test_phase_fast(tiny_corpus, tmp_path):
+    args = ["--data", str(tiny_corpus), "--split", "val,test", "--fast", "--threads", "1"]
+    r = run_script("phase.py", *args, out=tmp_path / "phase.json")
+    assert_checks(
+        r, ["fad_style_vs_griffinlim32", "fad_judge_vs_griffinlim32", "speedup_vs_griffinlim32"]
+    )
+    assert r["fast"] is True and r["clips"] >= 2 and r["choice"] == "pghi+4"
+    assert set(r["quality"]) == {"griffinlim32", "pghi+0", "pghi+4", "pghi+8", "pghi+16"}
+    for q in r["quality"].values():
+        assert all(finite(q[m]) for m in ("mrstft", "mel_l1", "fad_style", "fad_judge"))
+    assert all(finite(t) and t > 0 for t in r["render_seconds"].values())
 
 
 def test_demo_fast(tiny_gan_run, tmp_path):

@@ -125,7 +125,9 @@ def test_train_gan_then_generate_cli(tiny_corpus, tmp_path):
     assert res.exit_code == 0 and "rendered by griffinlim" in res.output, res.output
     assert json.loads((gl / "metadata.json").read_text())["renderer"] == "griffinlim"
     res = runner.invoke(app, args + ["--renderer", "wavenet"])
-    assert res.exit_code == 2 and "--renderer must be vocoder or griffinlim" in res.output
+    assert (
+        res.exit_code == 2 and "--renderer must be one of vocoder, pghi, griffinlim" in res.output
+    )
     res = runner.invoke(app, args + ["--vocoder", str(tmp_path / "none")])
     assert res.exit_code == 2 and "no vocoder at" in res.output
     zipped = tmp_path / "zipped"

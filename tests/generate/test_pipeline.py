@@ -168,7 +168,7 @@ def test_bad_checkpoints(tiny_gan_run, tmp_path, pipe):
         Pipeline.from_pretrained(nan)("jazz", seconds=0.5)
 
 
-def test_renderers_vocoder_and_griffin_lim(tiny_gan_run, tiny_vocoder_run, tmp_path):
+def test_renderers_vocoder_pghi_and_griffin_lim(tiny_gan_run, tiny_vocoder_run, tmp_path):
     from mmgan.models.vocoder import Vocoder
 
     voc = Pipeline.from_pretrained(tiny_gan_run, vocoder=tiny_vocoder_run)
@@ -181,6 +181,11 @@ def test_renderers_vocoder_and_griffin_lim(tiny_gan_run, tiny_vocoder_run, tmp_p
     assert np.array_equal(a.audio, voc("a jazz track", seconds=2.0, seed=3, describe=False).audio)
     gl = Pipeline.from_pretrained(tiny_gan_run, renderer="griffinlim")
     assert gl.vocoder is None and gl.renderer == "griffinlim"
+    c = voc("a jazz track", seconds=2.0, seed=3, describe=False, renderer="pghi")
+    assert c.metadata["renderer"] == "pghi" and np.array_equal(a.mel, c.mel)
+    assert not np.allclose(b.audio, c.audio)
+    d = voc("a jazz track", seconds=2.0, seed=3, describe=False, renderer="pghi", n_iter=0)
+    assert not np.allclose(c.audio, d.audio)  # n_iter reaches the renderer
     with pytest.raises(ValueError, match="renderer must be one of"):
         voc("a jazz track", seconds=1.0, renderer="wavenet")
     with pytest.raises(ValueError, match="no vocoder"):
@@ -194,3 +199,13 @@ def test_renderers_vocoder_and_griffin_lim(tiny_gan_run, tiny_vocoder_run, tmp_p
     Vocoder(dim=8, hidden=8, layers=1, hop_length=128).save_pretrained(tmp_path / "v128")
     with pytest.raises(CheckpointError, match="hop_length=128"):
         Pipeline.from_pretrained(tiny_gan_run, vocoder=tmp_path / "v128")
+
+
+def test_default_renderer_is_pghi_without_a_vocoder(tiny_gan_run):
+    pipe = Pipeline.from_pretrained(tiny_gan_run, vocoder=None, renderer=None)
+    if pipe.vocoder is not None:  # a vocoder ships: it is the default (tested above)
+        assert pipe.renderer == "vocoder"
+        return
+    assert pipe.renderer == "pghi"
+    r = pipe("a jazz track", seconds=1.0, seed=1, describe=False)
+    assert r.metadata["renderer"] == "pghi" and np.isfinite(r.audio).all()

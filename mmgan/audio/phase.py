@@ -1,0 +1,112 @@
+"""Phase from the magnitude alone: Phase Gradient Heap Integration (PGHI).
+
+Průša, Balazs & Søndergaard (2017), *A noniterative method for reconstruction of phase from
+STFT magnitude*; the phase retrieval of TiFGAN (Marafioti et al. 2019), a GAN that, like
+mmgan's spectrogram family, generates magnitudes. For a Gaussian window the STFT's phase
+derivatives follow from the log-magnitude ``s``:
+
+- along time (instantaneous frequency): each hop a bin's phase advances by its centre
+  frequency ``2 pi m hop / n_fft`` plus ``hop n_fft / gamma * ds/dm`` (a bin on the upper
+  flank of a partial, where ``s`` falls, runs slower);
+- along frequency (local group delay): neighbouring bins differ by
+  ``-gamma / (hop n_fft) * ds/dn`` (an onset late in the frame turns the phase across bins),
+  minus ``pi`` in ``torch.stft``'s convention (the phase is referred to the frame's start,
+  half a window before its centre).
+
+A Hann window of ``n_fft`` samples behaves like the Gaussian ``exp(-pi t^2 / gamma)`` with
+``gamma = 0.25645 n_fft^2``. Measured on three `small` test clips by least squares over
+their bins within 40 dB of the peak: the time constant came out 0.93–0.99 (formula 0.975),
+the frequency constant 0.87–1.38 (formula 1.026).
+
+The phase is integrated outward from the loudest bin through a max-heap, so each bin takes
+its phase from an already-set, louder neighbour (trapezoidal rule); bins more than
+``tol_db`` below the loudest get random phase. The heap loop is compiled with numba (a
+librosa dependency): about 0.2 s for 30 s of a 513-bin spectrogram on this 2-core CPU.
+
+Used as the initial phase of :func:`mmgan.audio.features.griffin_lim` (``init="pghi"``), the
+spectrogram engine's default renderer. Measured by ``benchmarks/phase.py`` on the 200 `small`
+test clips (mel -> NNLS magnitude -> phase -> audio, against the originals): 4 fast
+Griffin-Lim iterations from PGHI against 32 from random phase — FAD style 0.138 vs 0.165,
+FAD judge 2.58 vs 2.61, MR-STFT 1.200 vs 1.221, log-mel L1 0.127 vs 0.098 (worse: fewer
+iterations leave the spectrogram less consistent), 30 s rendered in 0.57 vs 1.49 s.
+
+Example::
+
+    phase = pghi(magnitude, n_fft=1024, hop_length=256)    # [bins, frames] -> radians
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["HANN_GAMMA", "pghi", "phase_gradients"]
+
+HANN_GAMMA = 0.25645  # gamma / n_fft^2 of the Gaussian closest to a Hann window
+
+
+def phase_gradients(
+    log_mag: np.ndarray, n_fft: int, hop_length: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(time step, frequency step)``, each ``[bins, frames]`` radians: the phase advance
+    from one frame to the next and from one bin to the next (``torch.stft`` convention,
+    centred Hann window), predicted from the natural-log magnitude ``log_mag``."""
+    gamma = HANN_GAMMA * n_fft**2
+    bins = log_mag.shape[0]
+    centre = (2.0 * math.pi * hop_length / n_fft) * np.arange(bins)[:, None]
+    t_step = centre + (hop_length * n_fft / gamma) * np.gradient(log_mag, axis=0)
+    f_step = -(gamma / (hop_length * n_fft)) * np.gradient(log_mag, axis=1) - math.pi
+    return t_step, f_step
+
+
+def pghi(
+    magnitude: np.ndarray,
+    n_fft: int = 1024,
+    hop_length: int = 256,
+    tol_db: float = 60.0,
+    seed: int = 0,
+) -> np.ndarray:
+    """Phase ``[bins, frames]`` (radians) for an STFT magnitude ``[n_fft // 2 + 1, frames]``.
+
+    Args:
+        magnitude: linear magnitude (not power, not log), finite and >= 0.
+        n_fft, hop_length: the STFT it belongs to (Hann window of ``n_fft``, centred frames).
+        tol_db: bins this far below the loudest one get random phase (they are too quiet
+            for their gradients to mean anything).
+        seed: seeds that random phase; the integrated phase does not depend on it.
+
+    Raises:
+        ValueError: a magnitude of the wrong shape, negative or not finite.
+    """
+    mag = np.asarray(magnitude, dtype=np.float64)
+    if mag.ndim != 2 or mag.shape[0] != n_fft // 2 + 1 or mag.shape[1] < 1:
+        raise ValueError(f"expected a magnitude [{n_fft // 2 + 1}, frames], got {mag.shape}")
+    if not np.isfinite(mag).all() or (mag < 0).any():
+        raise ValueError("the magnitude must be finite and non-negative")
+    if not tol_db > 0:
+        raise ValueError(f"tol_db must be > 0, got {tol_db}")
+    rng = np.random.default_rng(seed)
+    phase = rng.uniform(0.0, 2.0 * math.pi, size=mag.shape)
+    peak = mag.max()
+    if peak <= 0:  # silence: nothing to integrate
+        return phase
+    log_mag = np.log(np.maximum(mag, peak * 1e-12))
+    floor = math.log(peak) - tol_db / 20.0 * math.log(10.0)
+    loud = log_mag > floor
+    if mag.shape[1] < 2:  # one frame: no time gradient; integrate across bins only
+        log_mag = np.repeat(log_mag, 2, axis=1)
+        t_step, f_step = phase_gradients(log_mag, n_fft, hop_length)
+        t_step, f_step, log_mag = t_step[:, :1], f_step[:, :1], log_mag[:, :1]
+    else:
+        t_step, f_step = phase_gradients(log_mag, n_fft, hop_length)
+    order = np.argsort(-log_mag, axis=None, kind="stable")
+    order = order[loud.ravel()[order]].astype(np.int64)
+    _integrate(log_mag.astype(np.float32), t_step, f_step, order, loud, phase)
+    return phase
+
+
+def _integrate(log_mag, t_step, f_step, order, loud, phase) -> None:
+    from mmgan.audio._pghi_kernel import integrate  # numba: compiled once, cached on disk
+
+    integrate(log_mag, t_step, f_step, order, loud, phase)

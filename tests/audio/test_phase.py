@@ -1,0 +1,134 @@
+"""PGHI phase reconstruction and the Griffin-Lim it starts (mmgan.audio.phase, features)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from mmgan.audio.features import DEFAULT_MEL, griffin_lim, log_mel
+from mmgan.audio.phase import pghi, phase_gradients
+
+SR, N_FFT, HOP = 22050, 1024, 256
+WINDOW = torch.hann_window(N_FFT, dtype=torch.float64)
+
+
+def stft(y: np.ndarray) -> np.ndarray:
+    x = torch.from_numpy(np.asarray(y, dtype=np.float64))
+    return torch.stft(x, N_FFT, HOP, window=WINDOW, center=True, pad_mode="constant",
+                      return_complex=True).numpy()  # fmt: skip
+
+
+def istft(spec: np.ndarray, n: int) -> np.ndarray:
+    return torch.istft(torch.from_numpy(spec), N_FFT, HOP, window=WINDOW, length=n).numpy()
+
+
+def spectral_convergence(y: np.ndarray, target_mag: np.ndarray) -> float:
+    """||  |STFT(y)| - target || / || target ||: 0 when y's magnitude is the target's."""
+    mag = np.abs(stft(y))
+    return float(np.linalg.norm(mag - target_mag) / np.linalg.norm(target_mag))
+
+
+def music(seconds: float = 2.0) -> np.ndarray:
+    """Two held harmonic tones between bins and four clicks: partials and onsets."""
+    t = np.arange(int(seconds * SR)) / SR
+    y = sum(0.3 / k * np.sin(2 * np.pi * 220.7 * k * t) for k in range(1, 6))
+    y += sum(0.2 / k * np.sin(2 * np.pi * 331.3 * k * t + 1.0) for k in range(1, 4))
+    for onset in (0.25, 0.75, 1.25, 1.75):
+        i = int(onset * seconds / 2.0 * SR)
+        y[i : i + 200] += np.hanning(400)[200:] * np.random.default_rng(i).normal(0, 0.5, 200)
+    return y.astype(np.float64)
+
+
+def test_time_step_is_the_partials_frequency():
+    # a steady sinusoid between bins: the predicted advance per hop, read at its peak bin
+    # and the bin above, is its true frequency's, not the bins' centre frequencies'
+    f = 100.3 * SR / N_FFT
+    y = np.sin(2 * np.pi * f * np.arange(SR) / SR)
+    mag = np.abs(stft(y))
+    t_step, _ = phase_gradients(np.log(mag + 1e-12), N_FFT, HOP)
+    true = 2 * np.pi * f * HOP / SR
+    for b, tol in ((100, 0.05), (101, 0.15)):  # 0.7 bins off the peak: Hann is not Gaussian
+        err = np.angle(np.exp(1j * (t_step[b, 10:-10] - true)))
+        assert np.abs(err).max() < tol, (b, np.abs(err).max())
+    centre_error = abs(np.angle(np.exp(1j * (2 * np.pi * 101 * HOP / N_FFT - true))))
+    assert centre_error > 0.5  # so the test would fail without the gradient term
+
+
+def test_pghi_phase_is_nearly_consistent_with_the_true_magnitude():
+    y = music()
+    mag = np.abs(stft(y))
+    rng = np.random.default_rng(0)
+    sc_pghi = spectral_convergence(istft(mag * np.exp(1j * pghi(mag)), len(y)), mag)
+    sc_zero = spectral_convergence(istft(mag.astype(complex), len(y)), mag)
+    sc_rand = spectral_convergence(
+        istft(mag * np.exp(1j * rng.uniform(0, 2 * np.pi, mag.shape)), len(y)), mag
+    )
+    assert sc_pghi < 0.5 * min(sc_zero, sc_rand), (sc_pghi, sc_zero, sc_rand)
+
+
+def test_pghi_places_a_click_at_its_time():
+    # group delay: a click late in a frame must come back at its time, not the frame centre
+    n = SR
+    y = np.zeros(n)
+    y[11025 + 77] = 1.0
+    mag = np.abs(stft(y))
+    out = istft(mag * np.exp(1j * pghi(mag, tol_db=40)), n)
+    assert abs(int(np.argmax(np.abs(out))) - (11025 + 77)) <= 8
+
+
+def test_pghi_is_deterministic_and_seed_only_touches_quiet_bins():
+    mag = np.abs(stft(music(1.0)))
+    a, b, c = pghi(mag, seed=0), pghi(mag, seed=0), pghi(mag, seed=1)
+    assert np.array_equal(a, b)
+    loud = mag > mag.max() * 10 ** (-60 / 20)
+    assert np.array_equal(a[loud], c[loud]) and not np.array_equal(a[~loud], c[~loud])
+
+
+def test_pghi_edge_cases_and_bad_input():
+    bins = N_FFT // 2 + 1
+    silent = pghi(np.zeros((bins, 20)))
+    assert silent.shape == (bins, 20) and np.isfinite(silent).all()
+    one = pghi(np.abs(stft(music(0.2)))[:, :1])  # a single frame: integrated across bins
+    assert one.shape == (bins, 1) and np.isfinite(one).all()
+    with pytest.raises(ValueError, match="expected a magnitude"):
+        pghi(np.ones((100, 20)))
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        pghi(np.full((bins, 4), np.nan))
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        pghi(-np.ones((bins, 4)))
+    with pytest.raises(ValueError, match="tol_db"):
+        pghi(np.ones((bins, 4)), tol_db=0)
+
+
+def test_griffin_lim_from_pghi_beats_random_phase_at_equal_iterations():
+    y = music()
+    mel = log_mel(y.astype(np.float32), SR)
+    target = np.abs(stft(y))
+    sc = {
+        (init, k): spectral_convergence(
+            griffin_lim(mel, n_iter=k, length=len(y), inverse="fast", init=init), target
+        )
+        for init in ("pghi", "random")
+        for k in (4, 8)
+    }
+    assert sc[("pghi", 4)] < sc[("random", 4)] and sc[("pghi", 8)] < sc[("random", 8)], sc
+    assert sc[("pghi", 8)] < sc[("random", 8)] * 0.9 or sc[("pghi", 4)] < sc[("random", 8)], sc
+
+
+def test_griffin_lim_init_arguments():
+    mel = log_mel(music(0.5).astype(np.float32), SR)
+    alone = griffin_lim(mel, n_iter=0, init="pghi", inverse="fast", length=11025)
+    assert alone.shape == (11025,) and alone.dtype == np.float32 and np.isfinite(alone).all()
+    a = griffin_lim(mel, n_iter=4, init="pghi", inverse="fast", seed=3)
+    assert np.array_equal(a, griffin_lim(mel, n_iter=4, init="pghi", inverse="fast", seed=3))
+    assert len(a) == (mel.shape[1] - 1) * DEFAULT_MEL.hop_length
+    with pytest.raises(ValueError, match="init must be"):
+        griffin_lim(mel, init="zeros")
+    with pytest.raises(ValueError, match="n_iter must be >= 1 from random"):
+        griffin_lim(mel, n_iter=0)
+    with pytest.raises(ValueError, match="n_iter must be >= 0"):
+        griffin_lim(mel, n_iter=-1, init="pghi")
+    assert math.isfinite(float(np.abs(a).max()))
