@@ -10,13 +10,17 @@ same NNLS magnitude (``inverse="fast"``) and each phase reconstruction of
 - ``griffinlim32``: 32 fast Griffin-Lim iterations from random phase (librosa) — the
   baseline, what the pipeline used before;
 - ``pghi+K``: Phase Gradient Heap Integration (:mod:`mmgan.audio.phase`), then K fast
-  Griffin-Lim iterations (K = 0: PGHI alone).
+  Griffin-Lim iterations (K = 0: PGHI alone);
+- ``pghi+K+chroma``: the same from the chroma-guided magnitude
+  (:func:`mmgan.audio.features.chroma_guided_linear`) given the clip's 12 log-chroma rows —
+  the features the spectrogram GAN generates beside its mel, and what its pipeline renders.
 
-Per renderer, against the original clips: multi-resolution STFT distance and log-mel L1
+Per renderer, against the original clips: multi-resolution STFT distance, log-mel L1, the
+log-chroma L1 (do the pitch classes survive?)
 (``benchmarks/vocoder.py``'s ``distances``), FAD in the style-space and in the independent
 judge's embedding, and the share of the real within-genre diversity (style embedding) kept,
 per genre; the seconds to render the same 30 s of mel. Checks: the pipeline's choice
-(``--choice``, default ``pghi+4``) has FAD no higher than the baseline's on both embeddings
+(``--choice``, default ``pghi+4+chroma``) has FAD no higher than the baseline's on both embeddings
 and renders 30 s at least 2x faster. Times are medians of ``--repeats``; compare the ratios.
 """
 
@@ -34,8 +38,10 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
 def renderers(iters: list[int]) -> dict[str, dict[str, Any]]:
-    out = {"griffinlim32": {"n_iter": 32, "init": "random"}}
+    """``name -> griffin_lim keyword arguments`` (``chroma: True`` = pass the clip's)."""
+    out: dict[str, dict[str, Any]] = {"griffinlim32": {"n_iter": 32, "init": "random"}}
     out.update({f"pghi+{k}": {"n_iter": k, "init": "pghi"} for k in iters})
+    out.update({f"pghi+{k}+chroma": {"n_iter": k, "init": "pghi", "chroma": True} for k in iters})
     return out
 
 
@@ -43,7 +49,7 @@ def main(argv: list[str] | None = None) -> dict:
     import numpy as np
     import torch
 
-    from mmgan.audio.features import griffin_lim, log_mel
+    from mmgan.audio.features import griffin_lim, log_chroma, log_mel
     from mmgan.eval.corpus_clips import CorpusClips
     from mmgan.eval.embedders import JudgeEmbedder, StyleEmbedder
     from mmgan.eval.fad import fad
@@ -54,8 +60,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--data", default="data/small", help="corpus folder")
     parser.add_argument("--split", default="test", help="held-out split(s), comma-separated")
     parser.add_argument("--per-genre", type=int, default=0, help="clips per genre (0: all)")
-    parser.add_argument("--iters", default="0,4,8,16", help="Griffin-Lim iterations after PGHI")
-    parser.add_argument("--choice", default="pghi+4", help="the pipeline's renderer")
+    parser.add_argument("--iters", default="0,4,8", help="Griffin-Lim iterations after PGHI")
+    parser.add_argument("--choice", default="pghi+4+chroma", help="the pipeline's renderer")
     parser.add_argument("--seconds", type=float, default=30.0, help="speed test length")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
@@ -79,16 +85,26 @@ def main(argv: list[str] | None = None) -> dict:
     real = [clips.load(i) for i in range(len(clips))]
     rendered: dict[str, list] = {k: [] for k in kinds}
     dist: dict[str, list] = {k: [] for k in kinds}
+
+    def render(mel, chroma, n, seed, kw):
+        kw = dict(kw)
+        guide = chroma if kw.pop("chroma", False) else None
+        return griffin_lim(mel, length=n, seed=seed, inverse="fast", chroma=guide, **kw)
+
     for i, clip in enumerate(real):
         mel = log_mel(clip, sr)
+        chroma = log_chroma(clip, sr)[:, : mel.shape[1]]
         for k, kw in kinds.items():
-            y = griffin_lim(mel, length=len(clip), seed=i, inverse="fast", **kw)
+            y = render(mel, chroma, len(clip), i, kw)
             rendered[k].append(y)
-            dist[k].append(distances(y, clip, sr))
+            got = log_chroma(y, sr)
+            f = min(got.shape[1], chroma.shape[1])
+            dist[k].append((*distances(y, clip, sr), np.abs(got[:, :f] - chroma[:, :f]).mean()))
     quality: dict[str, dict[str, Any]] = {}
     for k in kinds:
         d = np.asarray(dist[k])
-        quality[k] = {"mrstft": float(d[:, 0].mean()), "mel_l1": float(d[:, 1].mean())}
+        quality[k] = {"mrstft": float(d[:, 0].mean()), "mel_l1": float(d[:, 1].mean()),
+                      "chroma_l1": float(d[:, 2].mean())}  # fmt: skip
     for name, emb in (("style", StyleEmbedder()), ("judge", JudgeEmbedder())):
         ref = emb.embed(real, sr)
         for k in kinds:
@@ -106,10 +122,9 @@ def main(argv: list[str] | None = None) -> dict:
     n = int(args.seconds * sr)
     joined = np.concatenate(real * (1 + n // sum(len(c) for c in real)))[:n]
     mel = log_mel(joined, sr)
+    chroma = log_chroma(joined, sr)[:, : mel.shape[1]]
     speed = {
-        k: timed(
-            lambda i, kw=kw: griffin_lim(mel, length=n, inverse="fast", **kw), args.repeats, 1
-        )[0]
+        k: timed(lambda i, kw=kw: render(mel, chroma, n, 0, kw), args.repeats, 1)[0]
         for k, kw in kinds.items()
     }
     base, pick = quality["griffinlim32"], quality[args.choice]

@@ -11,9 +11,11 @@ harmony", "0.7*jazz + 0.3*metal"); a picture and a reference clip join the text 
 weighted sum. The generator is fully convolutional in time, so the whole track is one
 batched pass; :mod:`mmgan.generate.compose` shapes sections and morphs, a renderer turns the
 log-mel into audio — the shipped GAN vocoder (:mod:`mmgan.models.vocoder`) when there is one,
-otherwise ``"pghi"``: phase from the magnitude's gradients (:mod:`mmgan.audio.phase`) plus 4
-fast Griffin-Lim iterations; ``"griffinlim"`` is the classic 32 iterations from random phase
-(``benchmarks/phase.py`` compares them) — and the result is loudness-normalised.
+otherwise ``"pghi"``: magnitudes placed on the pitch classes of the generator's chroma rows
+(an 80-band mel cannot name the semitone below ~2 kHz), phase from the magnitude's gradients
+(:mod:`mmgan.audio.phase`) and 4 fast Griffin-Lim iterations; ``"griffinlim"`` is the classic
+32 iterations from random phase on the mel alone (``benchmarks/phase.py`` compares them) —
+and the result is loudness-normalised.
 """
 
 from __future__ import annotations
@@ -332,11 +334,14 @@ class Pipeline:
         seed: int,
         n_iter: int | None = None,
         renderer: str | None = None,
+        chroma: np.ndarray | None = None,
     ) -> np.ndarray:
         """Log-mel ``[80, frames]`` -> audio ``[n_samples]``: the GAN vocoder, or fast NNLS
         magnitudes with PGHI phase (``"pghi"``) or random phase (``"griffinlim"``), then
         ``n_iter`` Griffin-Lim iterations (``None``: :data:`RENDER_ITERS`). ``renderer``
-        ``None`` = this pipeline's default."""
+        ``None`` = this pipeline's default. ``chroma``: the generator's 12 log-chroma rows
+        for the same frames; ``"pghi"`` then puts the mel's energy on the pitch classes they
+        name (:func:`~mmgan.audio.features.chroma_guided_linear`); the others ignore them."""
         renderer = self.renderer if renderer is None else renderer
         if renderer not in RENDERERS:
             raise ValueError(f"renderer must be one of {RENDERERS}, got {renderer!r}")
@@ -350,19 +355,28 @@ class Pipeline:
         from mmgan.audio.features import griffin_lim
 
         iters = RENDER_ITERS[renderer] if n_iter is None else int(n_iter)
+        guide = chroma if renderer == "pghi" else None
         init = "pghi" if renderer == "pghi" else "random"
         return griffin_lim(
-            mel, n_iter=iters, length=n_samples, seed=int(seed), inverse="fast", init=init
-        )
+            mel, n_iter=iters, length=n_samples, seed=int(seed), inverse="fast", init=init,
+            chroma=guide,
+        )  # fmt: skip
+
+    def split_features(self, feats: np.ndarray, frames: int):
+        """Generator features ``[rows, >= frames]`` -> ``(log-mel [n_mels, frames], log-chroma
+        [12, frames] or None when the model makes no chroma rows)``."""
+        m = self.g.n_mels
+        chroma = feats[m : m + 12, :frames] if feats.shape[0] >= m + 12 else None
+        return feats[:m, :frames], chroma
 
     def generate(self, style: torch.Tensor, *, seed: int, seconds: float) -> np.ndarray:
         """The evaluation interface: ``[n, D]`` -> ``[n, round(seconds * sr)]`` float32."""
         _check(seconds, self.eval_truncation, seed)
         n, frames, steps = self.frames_for(seconds)
         s = F.normalize(torch.as_tensor(style).float(), dim=-1)
-        mels = self.features(s, seed=seed, steps=steps, truncation=self.eval_truncation)
-        mels = mels[:, : self.g.n_mels, :frames].numpy()
-        return np.stack([self.render(m, n, seed) for m in mels]).astype(np.float32)
+        feats = self.features(s, seed=seed, steps=steps, truncation=self.eval_truncation).numpy()
+        parts = [self.split_features(f, frames) for f in feats]
+        return np.stack([self.render(m, n, seed, chroma=c) for m, c in parts]).astype(np.float32)
 
     def __call__(
         self,
@@ -410,9 +424,10 @@ class Pipeline:
         )
         t1 = time.perf_counter()
         feats = self.features(track[None], seed=seed, steps=steps, truncation=truncation)[0]
-        mel = feats[: self.g.n_mels, :frames].numpy()
+        mel, chroma = self.split_features(feats.numpy(), frames)
         t2 = time.perf_counter()
-        wave = compose.fade(self.render(mel, n, seed, n_iter, renderer), self.sample_rate, plan)
+        wave = self.render(mel, n, seed, n_iter, renderer, chroma=chroma)
+        wave = compose.fade(wave, self.sample_rate, plan)
         wave = loudness_normalize(wave, self.sample_rate, TARGET_LUFS).astype(np.float32)
         t3 = time.perf_counter()
         meta = self._metadata(prompt, s, info, seconds, seed, truncation, plan)

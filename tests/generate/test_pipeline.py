@@ -209,3 +209,24 @@ def test_default_renderer_is_pghi_without_a_vocoder(tiny_gan_run):
     assert pipe.renderer == "pghi"
     r = pipe("a jazz track", seconds=1.0, seed=1, describe=False)
     assert r.metadata["renderer"] == "pghi" and np.isfinite(r.audio).all()
+
+
+def test_pghi_renders_with_the_generators_chroma_rows(tiny_gan_run, monkeypatch):
+    pipe = Pipeline.from_pretrained(tiny_gan_run, renderer="pghi")
+    seen = []
+    render = pipe.render
+
+    def spy(mel, n, seed, n_iter=None, renderer=None, chroma=None):
+        seen.append(chroma)
+        return render(mel, n, seed, n_iter, renderer, chroma=chroma)
+
+    monkeypatch.setattr(pipe, "render", spy)
+    r = pipe("a jazz track", seconds=1.0, seed=2, describe=False)
+    assert pipe.g.rows == pipe.g.n_mels + 12  # the tiny model makes chroma rows too
+    assert seen[0] is not None and seen[0].shape == (12, r.mel.shape[1])
+    plain = render(r.mel, len(r.audio), 2)
+    guided = render(r.mel, len(r.audio), 2, chroma=seen[0])
+    assert not np.allclose(plain, guided)
+    # Griffin-Lim, the baseline, ignores them
+    a = render(r.mel, len(r.audio), 2, renderer="griffinlim")
+    assert np.array_equal(a, render(r.mel, len(r.audio), 2, renderer="griffinlim", chroma=seen[0]))
