@@ -142,6 +142,8 @@ def test_tiny_run_writes_everything(tiny_gan_run):
     assert {"d/loss", "g/adv", "g/div_ratio"} <= set(rows[0])
     assert "div/min" in rows[1] and "cond/style_acc" in rows[1]  # diversity tracked in training
     assert 0 <= rows[1]["sdiv/min"] <= rows[1]["sdiv/mean"]  # ... in the style embedding too
+    assert 0 <= rows[1]["sdiv_audio/min"] <= rows[1]["sdiv_audio/mean"]  # ... and as rendered
+    assert {f"sdiv_audio/{g}" for g in config_genres(run)} <= set(rows[1])
     assert any("g/div_style" in r for r in rows)  # tiny.yaml exercises the bare-genre pairs
     assert 0 <= rows[1]["hyb/min"] <= 0.5  # the seed's hybrid pairs probed at the midpoint
     config = json.loads((run / "model" / "config.json").read_text())
@@ -275,3 +277,7 @@ def test_imle_picks_the_nearest_of_the_candidates_and_trains(tiny_corpus, tmp_pa
     spec.lambdas = {"adv": 1.0, "imel": 5.0}  # a typo is not silently ignored
     with pytest.raises(ValueError, match=r"unknown loss term\(s\) in lambdas: \['imel'\]"):
         GANTrainer(spec, tiny_corpus, tmp_path / "y", progress=False)
+
+
+def config_genres(run) -> list[str]:
+    return json.loads((run / "model" / "config.json").read_text())["genres"]
