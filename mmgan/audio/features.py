@@ -148,7 +148,8 @@ def chroma_guided_linear(
     iters: int = 10,
     gamma: float = 1.0,
     sharpness: float = 2.0,
-    floor: float = 0.05,
+    floor: float = 0.2,
+    full_below_hz: float = 1000.0,
 ) -> np.ndarray:
     """Magnitude mel ``[n_mels, frames]`` + its 12 log-chroma rows -> linear magnitude
     ``[n_fft/2+1, frames]`` whose peaks sit on the semitones the chroma names.
@@ -160,8 +161,15 @@ def chroma_guided_linear(
     (:func:`_semitone_comb`) scaled by ``chroma ** sharpness``, ``(floor + w / max w) **
     gamma`` per frame, then refitted to the mel by the same multiplicative updates, so the
     mel is kept and, within each band, the energy moves onto the named pitch classes (PGHI
-    then turns a lobe's shape into the partial's exact frequency). ``gamma``, ``sharpness``
-    chosen on the `small` val split (``benchmarks/phase.py``).
+    then turns a lobe's shape into the partial's exact frequency). The weighting is full
+    below ``full_below_hz`` and fades out over the octave above it (higher up the mel bands
+    are about a semitone wide, and a comb there only colours cymbals and noise).
+
+    Chosen on the `small` val split (60 clips, PGHI + 4 renders against the originals):
+    ``floor`` 0.05 put the chroma back best (log-chroma L1 0.334 vs 0.535 without guidance)
+    but pitched the kicks and noise — FAD in the independent judge's embedding rose 4.06 ->
+    5.63; ``floor`` 0.2 with the fade above 1 kHz keeps most of the gain (chroma L1 0.354,
+    FAD style 0.159 -> 0.076, style diversity kept min 0.51 -> 0.69) with FAD judge 3.91.
     """
     import torch
 
@@ -178,7 +186,9 @@ def chroma_guided_linear(
         raise ValueError("the mel or chroma contains NaN or infinite values")
     weight = _semitone_comb(params) @ np.exp(np.minimum(rows, 0.0)) ** sharpness
     weight /= np.maximum(weight.max(axis=0, keepdims=True), 1e-12)
-    start = mel_to_linear(mel, params) * (floor + weight) ** gamma
+    hz = np.maximum(np.arange(params.n_fft // 2 + 1) * params.sr / params.n_fft, 1.0)
+    fade = np.clip(1.0 - np.log2(hz / full_below_hz), 0.0, 1.0)[:, None]  # 1 below, 0 an octave up
+    start = mel_to_linear(mel, params) * (floor + weight) ** (gamma * fade)
     basis = torch.from_numpy(_mel_basis(params).astype(np.float32))
     spec = torch.from_numpy(start.astype(np.float32)).clamp_min(1e-8)
     target = torch.from_numpy(mel)
