@@ -16,7 +16,8 @@ same NNLS magnitude (``inverse="fast"``) and each phase reconstruction of
   the features the spectrogram GAN generates beside its mel, and what its pipeline renders.
 
 Per renderer, against the original clips: multi-resolution STFT distance, log-mel L1, the
-log-chroma L1 (do the pitch classes survive?)
+log-chroma L1 and the share of clips whose estimated key (``estimate_key(fast=True)``)
+matches the tagged one, as for the originals (do the notes survive?)
 (``benchmarks/vocoder.py``'s ``distances``), FAD in the style-space and in the independent
 judge's embedding, and the share of the real within-genre diversity (style embedding) kept,
 per genre; the seconds to render the same 30 s of mel. Checks: the pipeline's choice
@@ -49,6 +50,7 @@ def main(argv: list[str] | None = None) -> dict:
     import numpy as np
     import torch
 
+    from mmgan.audio.analysis import estimate_key, key_agrees
     from mmgan.audio.features import griffin_lim, log_chroma, log_mel
     from mmgan.eval.corpus_clips import CorpusClips
     from mmgan.eval.embedders import JudgeEmbedder, StyleEmbedder
@@ -83,6 +85,12 @@ def main(argv: list[str] | None = None) -> dict:
     sr = clips.sample_rate
     genres = np.array(clips.genres)
     real = [clips.load(i) for i in range(len(clips))]
+    tags = [r.get("key") for r in clips.rows]
+    originals_key = [
+        key_agrees(estimate_key(x, sr, fast=True)[0], t)
+        for x, t in zip(real, tags, strict=True)
+        if t
+    ]
     rendered: dict[str, list] = {k: [] for k in kinds}
     dist: dict[str, list] = {k: [] for k in kinds}
 
@@ -99,12 +107,16 @@ def main(argv: list[str] | None = None) -> dict:
             rendered[k].append(y)
             got = log_chroma(y, sr)
             f = min(got.shape[1], chroma.shape[1])
-            dist[k].append((*distances(y, clip, sr), np.abs(got[:, :f] - chroma[:, :f]).mean()))
+            key = key_agrees(estimate_key(y, sr, fast=True)[0], tags[i]) if tags[i] else np.nan
+            dist[k].append(
+                (*distances(y, clip, sr), np.abs(got[:, :f] - chroma[:, :f]).mean(), key)
+            )
     quality: dict[str, dict[str, Any]] = {}
     for k in kinds:
         d = np.asarray(dist[k])
         quality[k] = {"mrstft": float(d[:, 0].mean()), "mel_l1": float(d[:, 1].mean()),
-                      "chroma_l1": float(d[:, 2].mean())}  # fmt: skip
+                      "chroma_l1": float(d[:, 2].mean()),
+                      "key_agrees": float(np.nanmean(d[:, 3])) if any(tags) else None}  # fmt: skip
     for name, emb in (("style", StyleEmbedder()), ("judge", JudgeEmbedder())):
         ref = emb.embed(real, sr)
         for k in kinds:
@@ -133,6 +145,7 @@ def main(argv: list[str] | None = None) -> dict:
         "split": args.split,
         "clips": len(real),
         "fast": args.fast,
+        "original_key_agrees": float(np.mean(originals_key)) if originals_key else None,
         "quality": quality,
         "speed_audio_seconds": args.seconds,
         "render_seconds": speed,

@@ -124,6 +124,8 @@ def test_phase_fast(tiny_corpus, tmp_path):
             finite(q[m]) for m in ("mrstft", "mel_l1", "chroma_l1", "fad_style", "fad_judge")
         )
     assert all(finite(t) and t > 0 for t in r["render_seconds"].values())
+    assert all(0 <= q["key_agrees"] <= 1 for q in r["quality"].values())
+    assert 0 <= r["original_key_agrees"] <= 1
 
 
 def test_demo_fast(tiny_gan_run, tmp_path):
