@@ -156,10 +156,10 @@ def chroma_guided_linear(
 
     An 80-band mel cannot say which semitone sounds below ~2 kHz: :func:`mel_to_linear`
     spreads each band's energy smoothly, and the rendered audio loses its pitch classes
-    (the chroma of Griffin-Lim renders of real `small` clips is 0.54-0.59 mean log units
-    from the original's). Here the NNLS start is weighted by semitone lobes
-    (:func:`_semitone_comb`) scaled by ``chroma ** sharpness``, ``(floor + w / max w) **
-    gamma`` per frame, then refitted to the mel by the same multiplicative updates, so the
+    (on the `small` test split the log-chroma of renders is 0.64 mean log units from the
+    original's after 32 Griffin-Lim iterations, 0.56 after PGHI + 4; 0.36 with this). Here
+    the NNLS start is weighted by semitone lobes (:func:`_semitone_comb`) scaled by
+    ``chroma ** sharpness``, ``(floor + w / max w) ** gamma`` per frame, then refitted to the mel by the same multiplicative updates, so the
     mel is kept and, within each band, the energy moves onto the named pitch classes (PGHI
     then turns a lobe's shape into the partial's exact frequency). The weighting is full
     below ``full_below_hz`` and fades out over the octave above it (higher up the mel bands
