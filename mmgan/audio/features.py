@@ -19,6 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mmgan.audio.phase import HANN_GAMMA
+
 LOG_FLOOR = 1e-5
 CHROMA_FLOOR = 1e-3
 CHROMA_BINS = 12
@@ -111,11 +113,12 @@ def mel_to_linear(mel: np.ndarray, params: MelParams = DEFAULT_MEL, iters: int =
     return nnls_mel_inverse(m, basis, torch.linalg.pinv(basis), iters).numpy()
 
 
-def nnls_mel_inverse(mel, basis, pinv, iters: int = 10):
+def nnls_mel_inverse(mel, basis, pinv, iters: int = 10, start=None):
     """The torch core of :func:`mel_to_linear`: magnitude mel ``[..., n_mels, frames]`` ->
     linear magnitudes ``[..., bins, frames]``, given the mel ``basis [n_mels, bins]`` and its
-    pseudo-inverse (callers that invert many mels keep both; the vocoder's starting point)."""
-    spec = (pinv @ mel).clamp_min(1e-8)
+    pseudo-inverse (callers that invert many mels keep both; the vocoder's starting point).
+    ``start``: the linear magnitudes to refine instead of ``pinv @ mel`` (``pinv`` unused)."""
+    spec = (pinv @ mel if start is None else start).clamp_min(1e-8)
     numer = basis.T @ mel
     for _ in range(iters):
         spec = spec * numer / (basis.T @ (basis @ spec) + 1e-10)
@@ -123,9 +126,9 @@ def nnls_mel_inverse(mel, basis, pinv, iters: int = 10):
 
 
 # Semitone lobes of the chroma-guided inverse: a Hann window's main lobe is close to a
-# Gaussian of this many bins (sigma^2 = 1 / (2 pi gamma / n_fft^2), the gamma of
-# mmgan.audio.phase.HANN_GAMMA); MIDI 24-108 covers the corpus' pitches.
-SEMITONE_SIGMA_BINS = (2 * np.pi * 0.25645) ** -0.5
+# Gaussian of this many bins (sigma^2 = n_fft^2 / (2 pi gamma), gamma = HANN_GAMMA n_fft^2
+# as in PGHI); MIDI 24-108 covers the corpus' pitches.
+SEMITONE_SIGMA_BINS = (2 * np.pi * HANN_GAMMA) ** -0.5
 GUIDE_MIDI = (24, 109)
 
 
@@ -159,9 +162,10 @@ def chroma_guided_linear(
     (on the `small` test split the log-chroma of renders is 0.64 mean log units from the
     original's after 32 Griffin-Lim iterations, 0.56 after PGHI + 4; 0.36 with this). Here
     the NNLS start is weighted by semitone lobes (:func:`_semitone_comb`) scaled by
-    ``chroma ** sharpness``, ``(floor + w / max w) ** gamma`` per frame, then refitted to the mel by the same multiplicative updates, so the
-    mel is kept and, within each band, the energy moves onto the named pitch classes (PGHI
-    then turns a lobe's shape into the partial's exact frequency). The weighting is full
+    ``chroma ** sharpness``, ``(floor + w / max w) ** gamma`` per frame, then refitted to
+    the mel by the same multiplicative updates (:func:`nnls_mel_inverse`), so the mel is
+    kept and, within each band, the energy moves onto the named pitch classes (PGHI then
+    turns a lobe's shape into the partial's exact frequency). The weighting is full
     below ``full_below_hz`` and fades out over the octave above it (higher up the mel bands
     are about a semitone wide, and a comb there only colours cymbals and noise).
 
@@ -190,12 +194,8 @@ def chroma_guided_linear(
     fade = np.clip(1.0 - np.log2(hz / full_below_hz), 0.0, 1.0)[:, None]  # 1 below, 0 an octave up
     start = mel_to_linear(mel, params) * (floor + weight) ** (gamma * fade)
     basis = torch.from_numpy(_mel_basis(params).astype(np.float32))
-    spec = torch.from_numpy(start.astype(np.float32)).clamp_min(1e-8)
-    target = torch.from_numpy(mel)
-    numer = basis.T @ target
-    for _ in range(iters):
-        spec = spec * numer / (basis.T @ (basis @ spec) + 1e-10)
-    return spec.numpy()
+    start = torch.from_numpy(start.astype(np.float32))
+    return nnls_mel_inverse(torch.from_numpy(mel), basis, None, iters, start=start).numpy()
 
 
 def griffin_lim(
