@@ -248,9 +248,9 @@ def generate(
     renderer: str | None = typer.Option(
         None,
         "--renderer",
-        help="spectrogram engine: vocoder (default when shipped), pghi (phase from the "
-        "magnitude + 4 Griffin-Lim iterations; the default otherwise) or griffinlim (32 from "
-        "random phase)",
+        help="spectrogram engine: vocoder (default when shipped), pghi (pitch classes from the "
+        "model's chroma rows, phase from the magnitude's gradients, 4 Griffin-Lim iterations; "
+        "the default otherwise) or griffinlim (32 iterations from random phase)",
     ),
     vocoder: Path | None = typer.Option(
         None, "--vocoder", help="vocoder folder or training run (default: the shipped one)"
