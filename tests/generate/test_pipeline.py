@@ -230,3 +230,11 @@ def test_pghi_renders_with_the_generators_chroma_rows(tiny_gan_run, monkeypatch)
     # Griffin-Lim, the baseline, ignores them
     a = render(r.mel, len(r.audio), 2, renderer="griffinlim")
     assert np.array_equal(a, render(r.mel, len(r.audio), 2, renderer="griffinlim", chroma=seen[0]))
+
+
+def test_split_features_without_chroma_rows(tiny_gan_run):
+    pipe = Pipeline.from_pretrained(tiny_gan_run)
+    mel, chroma = pipe.split_features(np.zeros((pipe.g.n_mels, 20), np.float32), 10)
+    assert mel.shape == (pipe.g.n_mels, 10) and chroma is None  # a mel-only model: no guide
+    mel, chroma = pipe.split_features(np.zeros((pipe.g.n_mels + 12, 20), np.float32), 10)
+    assert chroma.shape == (12, 10)

@@ -281,3 +281,16 @@ def test_imle_picks_the_nearest_of_the_candidates_and_trains(tiny_corpus, tmp_pa
 
 def config_genres(run) -> list[str]:
     return json.loads((run / "model" / "config.json").read_text())["genres"]
+
+
+def test_rendered_diversity_skips_a_silent_generator(tiny_gan_run):
+    # a collapsed generator that renders silence must not crash the monitor
+    from mmgan.generate.pipeline import Pipeline
+    from mmgan.training.gan_monitor import _rendered_embeddings
+
+    pipe = Pipeline.from_pretrained(tiny_gan_run)
+    silent = torch.full((2, pipe.g.rows, 64), -30.0)  # renders below the 1e-6 peak floor
+    assert _rendered_embeddings(pipe.g, pipe.space, silent) is None
+    loud = torch.randn(2, pipe.g.rows, 64) - 3.0
+    emb = _rendered_embeddings(pipe.g, pipe.space, loud)
+    assert emb.shape == (2, pipe.space.dim) and torch.isfinite(emb).all()
