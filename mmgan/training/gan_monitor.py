@@ -80,18 +80,29 @@ def _spread(emb: torch.Tensor) -> float:
     return float(1 - (sims.sum() - sims.diagonal().sum()) / (n * (n - 1)))
 
 
+def render_features(g, feats: np.ndarray) -> np.ndarray:
+    """One sample's features ``[rows, T]`` -> audio, as the pipeline's default renderer
+    (``"pghi"``: chroma-guided magnitudes when the model makes chroma rows)."""
+    from mmgan.audio.features import griffin_lim
+    from mmgan.generate.pipeline import RENDER_ITERS
+
+    m = g.n_mels
+    chroma = feats[m : m + 12] if feats.shape[0] >= m + 12 else None
+    return griffin_lim(
+        feats[:m], n_iter=RENDER_ITERS["pghi"], inverse="fast", init="pghi", chroma=chroma
+    )
+
+
 def _rendered_embeddings(g, space, feats: torch.Tensor) -> torch.Tensor | None:
     """Style embeddings ``[n, E]`` of features ``[n, rows, T]`` rendered to audio as the
     pipeline's default does (chroma-guided magnitudes, PGHI + 4 Griffin-Lim iterations);
     ``None`` when a sample renders silent (a collapsed generator: nothing to embed)."""
-    from mmgan.audio.features import DEFAULT_MEL, griffin_lim
+    from mmgan.audio.features import DEFAULT_MEL
     from mmgan.audio.io import AudioError
 
-    m = g.n_mels
     out = []
     for f in feats.float().cpu().numpy():
-        chroma = f[m : m + 12] if f.shape[0] >= m + 12 else None
-        wave = griffin_lim(f[:m], n_iter=4, inverse="fast", init="pghi", chroma=chroma)
+        wave = render_features(g, f)
         try:
             out.append(space.model.embed_waveform(wave, DEFAULT_MEL.sr)[0])
         except AudioError:
@@ -221,7 +232,6 @@ class Monitor:
         (symbolic family: piano-roll grid and ``<genre>.mid``, see :meth:`roll_samples`)."""
         if is_symbolic(self.t.g_ema):
             return self.roll_samples(step)
-        from mmgan.audio.features import griffin_lim
         from mmgan.audio.io import peak_normalize, save_wav
 
         g = self.t.g_ema
@@ -229,8 +239,8 @@ class Monitor:
         mels = [f[: g.n_mels] for f in feats]
         title = f"EMA generator, step {step}: 'a <genre> track'"
         save_image_grid(folder / "grid.png", genres, mels, title, 1.3, vmin=-11.5, vmax=2.5)
-        for genre, mel in zip(genres, mels, strict=True):
-            wave = griffin_lim(mel, n_iter=4, inverse="fast", init="pghi")  # as the pipeline
+        for genre, f in zip(genres, feats, strict=True):
+            wave = render_features(g, np.asarray(f))  # as the pipeline renders
             save_wav(folder / f"{genre}.wav", peak_normalize(wave), 22050)
         return folder
 
