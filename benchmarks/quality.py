@@ -21,7 +21,11 @@ each) gives the figures it already computes, beside the real reference of the sa
   points (as many as the track has joins, 8 draws per clip, averaged the same way) with the
   same :func:`~mmgan.eval.metrics.seam_score`; target: the model's ratio at most 1.5x the
   real figure, per genre. One-sided: joins smoother than arbitrary
-  moments of real music are no defect.
+  moments of real music are no defect. Beside it, per genre: the same tracks scored at
+  random points (``model_random_points``, ``random_vs_real``: scored as the real clips
+  are) and at every coordinate-latent anchor vs halfway between (``grid_on``,
+  ``grid_between``): the pipeline's chunks are a whole number of anchors long, so its
+  joins fall on anchors.
 
 Then the four hybrid paths of the seed article (baroque->idm, jazz->metal, folk->ambient,
 hiphop->symphonic), which ``run_eval`` cannot give (it draws random pairs): slerp of the
@@ -233,8 +237,15 @@ def main(argv: list[str] | None = None) -> dict:
     timings["real_seams"] = round(time.perf_counter() - t0, 3)
     seam_rows = {}
     for g in genres:
-        m, r = float(seam["per_genre"][g]["ratio"]), real_seam["per_genre"][g]
+        row = seam["per_genre"][g]
+        m, r = float(row["ratio"]), real_seam["per_genre"][g]
         seam_rows[g] = {"model": m, "real": r, "model_vs_real": m / r if r else None}
+        if "ratio_random" in row:  # the same tracks at random points, as real clips are scored
+            seam_rows[g]["model_random_points"] = row["ratio_random"]
+            seam_rows[g]["random_vs_real"] = row["ratio_random"] / r if r else None
+        for key in ("grid_on", "grid_between"):
+            if key in row:
+                seam_rows[g][key] = row[key]
     seam_vs_real = [v["model_vs_real"] for v in seam_rows.values()]
 
     acc_model = macro(model["judge"]["per_genre"])

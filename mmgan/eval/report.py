@@ -112,10 +112,28 @@ def _hybrids(gen, genres, measure, text, *, pairs, steps, n, seconds, seed) -> d
     return {"pairs": out, "clips_per_alpha": n}
 
 
+def _random_point_ratio(wave: np.ndarray, sr: int, joins: int, draws: int = 8) -> float:
+    """:func:`seam_score` at ``joins`` uniformly random points (not within 0.5 s of either
+    end), the mean ratio over ``draws`` sets: the figure real clips are scored by."""
+    from mmgan.eval.metrics import seam_score
+
+    dur = len(wave) / sr
+    rng = np.random.default_rng(joins * 7919 + len(wave))
+    pts = [np.sort(rng.uniform(0.5, dur - 0.5, joins)) for _ in range(draws)]
+    return float(np.mean([seam_score(wave, sr, p.tolist())["ratio"] for p in pts]))
+
+
 def _seams(gen, genres, text, *, long_seconds, seed, tracks: int = 1) -> dict[str, Any]:
     """Seam scores of ``tracks`` ``long_seconds`` tracks per genre (other seeds) at the
     generator's segment joins; a genre's ``ratio`` is the mean over its tracks (a track
-    has only a few joins, so one track's ratio is mostly noise)."""
+    has only a few joins, so one track's ratio is mostly noise).
+
+    Also per genre, on the same tracks: ``ratio_random``, the score at as many uniformly
+    random points (how real clips are scored), and, for a generator with a coordinate-latent
+    grid (``anchor_seconds``), ``grid_on`` / ``grid_between``, the score at every anchor and
+    halfway between them. Where the joins fall on the grid (the pipeline's chunks are a whole
+    number of anchors long), ``grid_on`` well above ``grid_between`` says the joins' figure
+    measures what the generator does at its anchors, not a seam (the chunks equal one pass)."""
     if long_seconds is None:
         return {"skipped": "long_seconds not given"}
     seg = getattr(gen, "segment_seconds", None)
@@ -124,15 +142,22 @@ def _seams(gen, genres, text, *, long_seconds, seed, tracks: int = 1) -> dict[st
     from mmgan.eval.metrics import seam_score
 
     bounds = np.arange(float(seg), float(long_seconds) - 1e-6, float(seg)).tolist()
+    grid = getattr(gen, "anchor_seconds", None)
     per = {}
     for p, g in enumerate(genres):
         style = torch.as_tensor(text[p : p + 1])
-        scores = []
+        scores, extra = [], {"ratio_random": [], "grid_on": [], "grid_between": []}
         for r in range(max(1, int(tracks))):
             track_seed = prompt_seed(seed, 2000 + r, p) if r else prompt_seed(seed, 2000, p)
             wave = _generate(gen, style, track_seed, long_seconds, f"long {g}")[0]
             scores.append(seam_score(wave, gen.sample_rate, bounds))
+            extra["ratio_random"].append(_random_point_ratio(wave, gen.sample_rate, len(bounds)))
+            if grid:
+                on = np.arange(1, int((long_seconds - 0.5) / grid)) * float(grid)
+                for key, points in (("grid_on", on), ("grid_between", on + grid / 2)):
+                    extra[key].append(seam_score(wave, gen.sample_rate, points)["ratio"])
         per[g] = {k: float(np.mean([s_[k] for s_ in scores])) for k in scores[0]}
+        per[g].update({k: float(np.mean(v)) for k, v in extra.items() if v})
         per[g]["tracks"] = len(scores)
     ratio = float(np.nanmean([float(v["ratio"]) for v in per.values()]))
     return {"segment_seconds": seg, "boundaries_s": bounds, "per_genre": per, "mean_ratio": ratio}

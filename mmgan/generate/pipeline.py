@@ -252,6 +252,12 @@ class Pipeline:
         """Where long tracks are split into chunks for memory (outputs equal one pass)."""
         return self.chunk_steps * self.g.upsample * self.hop / self.sample_rate
 
+    @property
+    def anchor_seconds(self) -> float:
+        """The coordinate latent's anchor spacing: noise anchors every ``z_every`` coarse
+        steps, linearly interpolated between."""
+        return self.g.z_every * self.g.upsample * self.hop / self.sample_rate
+
     def energy_axis(self) -> torch.Tensor:
         """Unit direction "high energy, dense texture" minus "low energy, sparse texture"."""
         if self._axis is None:

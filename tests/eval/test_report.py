@@ -174,6 +174,21 @@ def test_same_arguments_same_numbers_and_seams(tiny_corpus, models):
     assert a["summary"][-1]["metric"] == "seam flux ratio"
     two = jsonable(_sanity(Stitched(), tiny_corpus, models, seam_tracks=2, **kw))["model"]["seam"]
     assert all(v["tracks"] == 2 and v["ratio"] > 2.0 for v in two["per_genre"].values())
+    for v in seam["per_genre"].values():  # random points rarely land on a cut
+        assert v["ratio_random"] < v["ratio"] / 1.5
+        assert "grid_on" not in v  # no coordinate-latent grid to report
+
+
+class GriddedStitched(Stitched):
+    """The same cuts at 2 and 4 s, reported as anchors every 1 s."""
+
+    anchor_seconds = 1.0
+
+
+def test_seams_report_the_generator_grid(tiny_corpus, models):
+    seam = _sanity(GriddedStitched(), tiny_corpus, models, n_per_prompt=2, long_seconds=6.0)
+    for v in seam["model"]["seam"]["per_genre"].values():
+        assert v["grid_on"] > 1.5 * v["grid_between"]  # the cuts sit on anchors 2 and 4
 
 
 def test_write_report_json_and_html(tmp_path, baseline_report):

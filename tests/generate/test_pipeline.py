@@ -114,6 +114,12 @@ def test_generator_protocol(pipe):
     assert out.shape == (2, round(1.5 * 22050)) and out.dtype == np.float32
     again = pipe.generate(style, seed=0, seconds=1.5)
     assert np.array_equal(again, out)
+    # the coordinate latent's anchor spacing; chunk joins fall on anchors (what the seam
+    # report's grid figures are about)
+    frames = pipe.g.z_every * pipe.g.upsample
+    assert pipe.anchor_seconds == pytest.approx(frames * pipe.hop / pipe.sample_rate)
+    ratio = pipe.segment_seconds / pipe.anchor_seconds
+    assert ratio == pytest.approx(round(ratio)) and ratio >= 1
 
 
 @pytest.mark.parametrize(
