@@ -6,7 +6,9 @@ Generator ``(s, z) -> features [B, rows, T]`` (normalised per row; ``denormalise
 log-mel/log-chroma):
 
 - a **coordinate latent** (Musika): local noise anchors every ``z_every`` coarse steps,
-  linearly interpolated in time, plus one global code per track;
+  linearly interpolated in time (``latent_interp="vp"``: rescaled to unit variance at
+  every step, see :func:`~mmgan.models.layers.coordinate_latent`), plus one global code
+  per track;
 - a **mapping network** (1x1 convs) from (global z, local z, style) to a modulation code
   ``w [B, w_dim, T0]`` at every coarse step (``T0 = T / 8``), so the style reaches every
   scale through FiLM and may change along a track (morphs, sections);
@@ -87,8 +89,12 @@ class SpecGenerator(nn.Module):
         w_dim: int = 256,
         mapping_layers: int = 3,
         channels: Sequence[int] = (384, 256, 192, 128),
+        latent_interp: str = "linear",
     ) -> None:
         super().__init__()
+        if latent_interp not in ("linear", "vp"):
+            raise ValueError(f"latent_interp must be 'linear' or 'vp', got {latent_interp!r}")
+        self.latent_interp = latent_interp
         self.config = {
             "style_dim": style_dim,
             "n_mels": n_mels,
@@ -99,6 +105,7 @@ class SpecGenerator(nn.Module):
             "w_dim": w_dim,
             "mapping_layers": mapping_layers,
             "channels": [int(c) for c in channels],
+            "latent_interp": latent_interp,
         }
         self.style_dim, self.rows, self.z_every = style_dim, n_mels + n_chroma, z_every
         self.n_mels, self.zg, self.zl = n_mels, z_global, z_local
@@ -153,7 +160,8 @@ class SpecGenerator(nn.Module):
                 f"style must be [B, {self.style_dim}] or [B, {self.style_dim}, {steps}], "
                 f"got {tuple(style.shape)}"
             )
-        zl = coordinate_latent(lat.anchors, steps, self.z_every)  # [B, Zl, T0]
+        vp = self.latent_interp == "vp"
+        zl = coordinate_latent(lat.anchors, steps, self.z_every, vp)  # [B, Zl, T0]
         zg = lat.z_global[:, :, None].expand(-1, -1, steps)
         return self.mapping(torch.cat([zg, zl, style], dim=1)) + self.style_skip(style)
 

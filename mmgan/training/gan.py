@@ -52,6 +52,7 @@ class GeneratorConfig:
     w_dim: int = 256
     mapping_layers: int = 3
     channels: list[int] = field(default_factory=lambda: [384, 256, 192, 128])
+    latent_interp: str = "linear"  # or "vp": unit variance between anchors (coordinate_latent)
 
 
 @dataclass

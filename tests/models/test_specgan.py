@@ -83,6 +83,20 @@ def test_truncation_pulls_toward_mean():
     assert spread[0] > spread[1] > spread[2]
 
 
+def test_latent_interp_is_saved_and_checked(tmp_path):
+    g = SpecGenerator(style_dim=STYLE, channels=(32, 16), latent_interp="vp")
+    g.save_pretrained(tmp_path / "m")
+    back, _ = SpecGenerator.from_pretrained(tmp_path / "m")
+    assert back.latent_interp == "vp"
+    lat = g.sample_latents(1, 16, seed=0)
+    s = torch.randn(1, STYLE)
+    lin = SpecGenerator(style_dim=STYLE, channels=(32, 16))
+    lin.load_state_dict(g.state_dict())
+    assert not torch.allclose(g.map(s, lat), lin.map(s, lat))  # between anchors
+    with pytest.raises(ValueError, match="latent_interp"):
+        SpecGenerator(style_dim=STYLE, latent_interp="cubic")
+
+
 def test_wrong_style_shape_is_a_clear_error():
     g = tiny_g()
     with pytest.raises(ValueError, match="style must be"):
@@ -95,6 +109,12 @@ def test_layers():
     assert z.shape == (2, 3, 16)
     assert torch.allclose(z[..., 0], anchors[..., 0]) and torch.allclose(z[..., 8], anchors[..., 1])
     assert torch.allclose(z[..., 4], (anchors[..., 0] + anchors[..., 1]) / 2)
+    many = torch.randn(4000, 1, 4)
+    lin = coordinate_latent(many, steps=16, every=8).var(dim=0)[0]
+    vp = coordinate_latent(many, steps=16, every=8, preserve_variance=True)
+    assert lin[4] < 0.6 and lin[0] > 0.9  # linear: half the variance halfway
+    assert torch.allclose(vp.var(dim=0)[0], torch.ones(16), atol=0.1)  # vp: 1 everywhere
+    assert torch.equal(vp[..., ::8], many[..., :2])  # and still through the anchors
     x = torch.randn(8, 5, 7)
     out = MinibatchStd(4)(x)
     assert out.shape == (8, 6, 7)
