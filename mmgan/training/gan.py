@@ -78,7 +78,7 @@ class DiscriminatorConfig:
 
 
 # every loss term d_step / g_step read from ``lambdas`` (a name not here is a typo)
-LOSS_TERMS = ("adv", "match", "r1", "div", "style", "div_style", "hybrid_mix", "imle")
+LOSS_TERMS = ("adv", "match", "r1", "div", "style", "div_style", "imle")
 
 
 def _default_lambdas() -> dict[str, float]:
@@ -256,8 +256,6 @@ def g_step(
     style_ref: torch.Tensor | None = None,
     real: torch.Tensor | None = None,
     real_style: torch.Tensor | None = None,
-    mix_target: torch.Tensor | None = None,
-    genre_logits: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Generator loss; rows ``i`` and ``i + B/2`` share a style (``style``'s first half).
 
@@ -269,15 +267,6 @@ def g_step(
 
     ``real [n, R, T]`` with ``real_style [n, D]`` (symbolic, ``lambdas["imle"]``): the IMLE
     term (:func:`imle_latents`), its rows generated after the batch in the same pass.
-
-    ``mix_target [B, G]`` (two-genre rows from :func:`hybrid_rows`: ``1 - alpha`` on the
-    row's genre, ``alpha`` on its partner's; zero rows elsewhere) with ``genre_logits
-    [G, D]`` (the genre names' style vectors times the encoder's logit scale): with
-    ``lambdas["hybrid_mix"]`` each such pair's *mean* zero-shot genre distribution in the
-    style encoder is pulled toward the target (KL). A pair may answer with one track of each
-    genre rather than one ambiguous sound; over many seeds the share of each genre follows
-    alpha. (A real 50/50 audio mix is heard as one genre or neither, so "in between" as a
-    single sound is not something a listener or a judge recognises.)
     """
     lam, half = cfg.lambdas, len(style) // 2
     style = torch.cat([style[:half], style[:half], style[2 * half :]])
@@ -303,10 +292,7 @@ def g_step(
         loss = loss + lam["div"] * l_div
         logs["g/div"] = l_div.item()
     want_div = lam.get("div_style", 0.0) > 0 and generic is not None and style_ref is not None
-    want_mix = lam.get("hybrid_mix", 0.0) > 0 and mix_target is not None
-    if want_mix and genre_logits is None:
-        raise ValueError("lambdas.hybrid_mix needs genre_logits (the genre names' vectors)")
-    if encoder is not None and (lam.get("style", 0.0) > 0 or want_div or want_mix):
+    if encoder is not None and (lam.get("style", 0.0) > 0 or want_div):
         n = max(1, min(cfg.style_batch // 2, half))  # n pairs: rows 0..n-1 and half..half+n-1
         rows = torch.cat([torch.arange(n), half + torch.arange(n)]).to(fake.device)
         emb = F.normalize(encoder(unwrap(g).denormalise(fake[rows])[:, None]), dim=-1)
@@ -321,15 +307,6 @@ def g_step(
             l_div_s = -ratio_s.clamp(max=1.0).mean()
             loss = loss + lam["div_style"] * l_div_s
             logs["g/div_style"] = l_div_s.item()
-        target = mix_target[:n].to(fake.device) if want_mix else None
-        if target is not None and (target.sum(-1) > 0).any():
-            keep = target.sum(-1) > 0
-            p = torch.softmax(emb.float() @ genre_logits.to(fake.device).T, dim=-1)
-            q = ((p[:n] + p[n:]) / 2)[keep].clamp(min=1e-8)
-            t = target[keep]
-            l_mix = (t * (t.clamp(min=1e-8).log() - q.log())).sum(-1).mean()
-            loss = loss + lam["hybrid_mix"] * l_mix
-            logs["g/hybrid_mix"] = l_mix.item()
     logs["g/loss"] = loss.item()
     return loss, logs
 
@@ -379,8 +356,7 @@ def hybrid_rows(
     another row of a different genre at ``alpha ~ U(0.25, 0.75)``. No real clip answers such
     a style, so only the style-consistency loss says what it should sound like: in between,
     as the style encoder hears it (the discriminator still asks for realism). Returns the
-    styles, the ``[B]`` mask of mixed rows, each row's partner index ``[B]`` and its
-    ``alpha [B]`` (the partner's share; meaningful where the mask is set)."""
+    styles and the ``[B]`` mask of mixed rows."""
     from mmgan.generate.latent import slerp
 
     b = len(style)
@@ -391,20 +367,7 @@ def hybrid_rows(
     pick &= genre.cpu() != genre.cpu()[partner]
     pick = pick.to(style.device)
     mixed = slerp(style, style[partner.to(style.device)], alpha.to(style.device))
-    return torch.where(pick[:, None], mixed, style), pick, partner, alpha[:, 0]
-
-
-def mix_targets(
-    genre: torch.Tensor, pick: torch.Tensor, partner: torch.Tensor, alpha: torch.Tensor, g: int
-) -> torch.Tensor:
-    """``[B, G]`` genre mixtures the ``hybrid_mix`` term asks of :func:`hybrid_rows`' mixed
-    rows: ``1 - alpha`` on the row's genre, ``alpha`` on its partner's (zero rows elsewhere)."""
-    genre, pick = genre.cpu(), pick.cpu()
-    out = torch.zeros(len(genre), g)
-    rows = torch.nonzero(pick).flatten()
-    out[rows, genre[rows]] = 1 - alpha[rows]
-    out[rows, genre[partner[rows]]] += alpha[rows]
-    return out
+    return torch.where(pick[:, None], mixed, style), pick
 
 
 @torch.no_grad()

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 
 from mmgan.config import save_config, to_dict
 from mmgan.training.checkpoint import (
@@ -39,7 +38,6 @@ from mmgan.training.gan import (
     ema_update,
     g_step,
     hybrid_rows,
-    mix_targets,
     step_generator,
     within_distance,
 )
@@ -70,8 +68,7 @@ class GANTrainer:
                 f"{cfg.crop_frames}, {cfg.batch_size}"
             )
         if cfg.family == "symbolic":
-            encoder_terms = ("style", "div_style", "hybrid_mix")
-            audio_only = {k: v for k, v in cfg.lambdas.items() if k in encoder_terms and v}
+            audio_only = {k: v for k, v in cfg.lambdas.items() if k in ("style", "div_style") and v}
             if audio_only or cfg.hybrid_prob > 0:
                 raise ValueError(
                     f"the symbolic family has no audio for the style encoder to hear: set "
@@ -82,8 +79,6 @@ class GANTrainer:
             raise ValueError(
                 f"unknown loss term(s) in lambdas: {unknown}; known: {', '.join(LOSS_TERMS)}"
             )
-        if cfg.lambdas.get("hybrid_mix", 0.0) > 0 and cfg.hybrid_prob <= 0:
-            raise ValueError("lambdas.hybrid_mix acts on two-genre rows: set hybrid_prob > 0")
         self.imle = cfg.lambdas.get("imle", 0.0) > 0
         if self.imle and cfg.family != "symbolic":
             raise ValueError("lambdas.imle is for the symbolic family (piano-rolls)")
@@ -119,12 +114,9 @@ class GANTrainer:
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=tuple(cfg.betas))
         self.opt_d = torch.optim.Adam(self.d.parameters(), lr=cfg.lr_d, betas=tuple(cfg.betas))
         self.encoder = None
-        self.genre_logits = None
-        if any(cfg.lambdas.get(k, 0.0) > 0 for k in ("style", "div_style", "hybrid_mix")):
-            model = self.space.model.to(self.device).eval().requires_grad_(False)
-            self.encoder = model.embed_mel
-            names = F.normalize(self.data_.genre_styles.mean(dim=1), dim=-1)
-            self.genre_logits = (model.scale().detach().cpu() * names).to(self.device)
+        if cfg.lambdas.get("style", 0.0) > 0 or cfg.lambdas.get("div_style", 0.0) > 0:
+            self.encoder = self.space.model.to(self.device).eval().requires_grad_(False)
+            self.encoder = self.encoder.embed_mel
         self.real_within = self._real_within()  # {genre: distance}
         finite = [v for v in self.real_within.values() if v == v]
         self.div_ref = float(sum(finite) / len(finite)) if finite else 1.0
@@ -222,12 +214,8 @@ class GANTrainer:
         genre = extra.pop("genre")
         if cfg.hybrid_prob > 0:
             n = min(cfg.style_batch // 2, cfg.batch_size // 2)
-            style, mixed, partner, alpha = hybrid_rows(style, genre, cfg.hybrid_prob, n, gen)
+            style, mixed = hybrid_rows(style, genre, cfg.hybrid_prob, n, gen)
             extra["generic"] = extra["generic"] & ~mixed.cpu()
-            if cfg.lambdas.get("hybrid_mix", 0.0) > 0:
-                g_count = len(self.data_.genres)
-                extra["mix_target"] = mix_targets(genre, mixed, partner, alpha, g_count)
-                extra["genre_logits"] = self.genre_logits
         with amp:
             loss_g, logs_g = g_step(
                 self.d,
