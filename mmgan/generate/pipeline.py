@@ -254,8 +254,8 @@ class Pipeline:
 
     @property
     def anchor_seconds(self) -> float:
-        """The coordinate latent's anchor spacing: noise anchors every ``z_every`` coarse
-        steps, linearly interpolated between."""
+        """The coordinate latent's anchor spacing in seconds (noise anchors every
+        ``z_every`` coarse steps, interpolated between: ``SpecGenerator(latent_interp=)``)."""
         return self.g.z_every * self.g.upsample * self.hop / self.sample_rate
 
     def energy_axis(self) -> torch.Tensor:

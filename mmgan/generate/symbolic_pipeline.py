@@ -46,6 +46,12 @@ class SymbolicPipeline(Pipeline):
         """0: one pass at any length (no chunk joins to check)."""
         return 0.0
 
+    @property
+    def anchor_seconds(self) -> float:
+        """0: the anchors sit every ``z_every`` beats, so their spacing in seconds depends on
+        the tempo (no fixed grid to report)."""
+        return 0.0
+
     # -- tempo and instrumentation -------------------------------------------------------------
 
     def tempo(self, style: torch.Tensor, prompt: str | None = None) -> float:

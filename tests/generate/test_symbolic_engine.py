@@ -130,6 +130,7 @@ def test_pipeline_tempo_eval_interface_and_errors(pipe):
     waves = pipe.generate(s, seed=0, seconds=3.0)
     assert waves.shape == (2, 3 * pipe.sample_rate) and np.isfinite(waves).all()
     assert pipe.segment_seconds == 0.0
+    assert pipe.anchor_seconds == 0.0  # anchors every z_every beats: no grid in seconds
     with pytest.raises(ValueError, match="bpm"):
         pipe("folk", seconds=3.0, bpm=1000.0)
     with pytest.raises(ValueError, match="seconds"):
