@@ -36,9 +36,19 @@ def tiny_cfg(**overrides) -> GANTrainConfig:
 
 
 def test_configs_load():
-    for name in ("tiny", "cpu-small", "gpu-base", "symbolic-tiny", "symbolic-small"):
+    for name in (
+        "tiny",
+        "cpu-small",
+        "cpu-small-vp",
+        "gpu-base",
+        "symbolic-tiny",
+        "symbolic-small",
+    ):
         cfg = load_config(GANTrainConfig, ROOT / "configs" / f"{name}.yaml")
         assert cfg.crop_frames % 8 == 0 and cfg.steps > 0
+    vp = load_config(GANTrainConfig, ROOT / "configs" / "cpu-small-vp.yaml")
+    assert vp.generator.latent_interp == "vp"  # the shipped v5 continues cpu-small with it
+    assert vp.steps > load_config(GANTrainConfig, ROOT / "configs" / "cpu-small.yaml").steps
     assert load_config(GANTrainConfig, ROOT / "configs" / "gpu-base.yaml").device == "cuda"
 
 
