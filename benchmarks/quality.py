@@ -172,6 +172,10 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--progress", action="store_true", help="progress bars on stderr")
     parser.add_argument("--out", type=Path, default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
+    for flag, value, low in (("--n", args.n, 2), ("--alphas", args.alphas, 3),
+                             ("--seam-tracks", args.seam_tracks, 1)):  # fmt: skip
+        if value is not None and value < low:
+            parser.error(f"{flag} must be at least {low}, got {value}")
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
 

@@ -63,6 +63,15 @@ def test_quality_fast(tiny_gan_run, tiny_corpus, tmp_path):
     seam = r["seam"]
     assert seam["track_seconds"] > seam["segment_seconds"] and seam["boundaries_s"]
     assert all(finite(v["model"]) and finite(v["real"]) for v in seam["per_genre"].values())
+    for v in seam["per_genre"].values():  # the same tracks at random points and on the grid
+        assert finite(v["random_vs_real"]) and finite(v["grid_on"]) and finite(v["grid_between"])
+
+
+@pytest.mark.parametrize("flag, value", [("--seam-tracks", "0"), ("--n", "1"), ("--alphas", "2")])
+def test_quality_rejects_too_few(flag, value):
+    script = Path(__file__).resolve().parents[2] / "benchmarks" / "quality.py"
+    out = subprocess.run([sys.executable, str(script), flag, value], capture_output=True, text=True)
+    assert out.returncode == 2 and f"{flag} must be at least" in out.stderr
 
 
 def test_speed_fast(tiny_gan_run, tmp_path):
