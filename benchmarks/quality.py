@@ -131,17 +131,14 @@ def real_seams(data, splits, genres, *, joins, per_genre, seed, draws=8) -> dict
     import numpy as np
 
     from mmgan.eval.corpus_clips import CorpusClips
-    from mmgan.eval.metrics import seam_score
+    from mmgan.eval.metrics import random_seam_ratio
 
     clips = CorpusClips(data, splits, genres).take(per_genre)
     rng = np.random.default_rng([seed, 17])
     ratios: dict[str, list[float]] = {g: [] for g in genres}
     for i in range(len(clips)):
         wave = clips.load(i)
-        duration = len(wave) / clips.sample_rate
-        for _ in range(draws):
-            bounds = np.sort(rng.uniform(0.5, duration - 0.5, max(1, joins)))
-            ratios[clips.genres[i]].append(seam_score(wave, clips.sample_rate, bounds)["ratio"])
+        ratios[clips.genres[i]] += random_seam_ratio(wave, clips.sample_rate, joins, rng, draws)
     per = {g: (float(np.mean(v)) if v else None) for g, v in ratios.items()}
     return {"per_genre": per, "clips": len(clips), "points": max(1, joins), "draws": draws}
 

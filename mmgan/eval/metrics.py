@@ -41,7 +41,9 @@ __all__ = [
     "copy_similarity",
     "memorisation",
     "hybrid_path",
+    "random_seam_ratio",
     "seam_score",
+    "seam_scores",
 ]
 
 MODE_COLLAPSE_RATIO = 0.5
@@ -217,6 +219,17 @@ def seam_score(
         other moment of the track (0.7-2.4 for 5-95 % of arbitrary splits of real clips); a
         hard cut between clips of different genres scores 2-7 (5-95 %).
     """
+    return seam_scores(wave, sample_rate, [boundaries_s], window_s=window_s)[0]
+
+
+def seam_scores(
+    wave: np.ndarray,
+    sample_rate: int,
+    boundary_sets: Sequence[Sequence[float]],
+    *,
+    window_s: float = 0.05,
+) -> list[dict[str, Any]]:
+    """:func:`seam_score` for several sets of boundaries of one track, its mel computed once."""
     from mmgan.audio.features import MelParams, log_mel
 
     x = np.asarray(wave, dtype=np.float32)
@@ -226,12 +239,19 @@ def seam_score(
         raise ValueError("wave contains NaN or infinite samples")
     if int(sample_rate) <= 0 or window_s <= 0:
         raise ValueError(f"sample_rate ({sample_rate}) and window_s ({window_s}) must be > 0")
-    bounds = np.asarray(list(boundaries_s), dtype=np.float64)
     duration = len(x) / sample_rate
-    if bounds.ndim != 1 or len(bounds) == 0 or not np.all(np.isfinite(bounds)):
-        raise ValueError(f"boundaries_s must be a non-empty list of seconds, got {boundaries_s}")
-    if np.any(bounds <= 0) or np.any(bounds >= duration):
-        raise ValueError(f"boundaries_s {bounds.tolist()} must lie inside (0, {duration:.3f}) s")
+    sets = []
+    for boundaries_s in boundary_sets:
+        bounds = np.asarray(list(boundaries_s), dtype=np.float64)
+        if bounds.ndim != 1 or len(bounds) == 0 or not np.all(np.isfinite(bounds)):
+            raise ValueError(
+                f"boundaries_s must be a non-empty list of seconds, got {boundaries_s}"
+            )
+        if np.any(bounds <= 0) or np.any(bounds >= duration):
+            raise ValueError(
+                f"boundaries_s {bounds.tolist()} must lie inside (0, {duration:.3f}) s"
+            )
+        sets.append(bounds)
     n_fft = 1 << int(round(np.log2(0.046 * sample_rate)))  # ~46 ms window, hop a quarter
     params = MelParams(sr=int(sample_rate), n_fft=n_fft, hop_length=n_fft // 4, n_mels=64)
     mel = log_mel(x, int(sample_rate), params).astype(np.float64)  # [64, frames]
@@ -244,16 +264,32 @@ def seam_score(
     after, before = (cum[:, t + w] - cum[:, t]) / w, (cum[:, t] - cum[:, t - w]) / w
     flux = np.abs(after - before).mean(axis=0)  # [len(t)]
     times = t * hop_s
-    at = [int(np.argmin(np.abs(times - b))) for b in bounds]
-    far = np.min(np.abs(times[:, None] - bounds[None]), axis=1) > 2 * window_s
-    if far.sum() < 2 * w + 1:
-        raise ValueError(
-            f"the track ({duration:.2f} s) has too little audio away from its boundaries to "
-            "compare them with; pass a longer track or fewer boundaries"
+    out = []
+    for bounds in sets:
+        at = [int(np.argmin(np.abs(times - b))) for b in bounds]
+        far = np.min(np.abs(times[:, None] - bounds[None]), axis=1) > 2 * window_s
+        if far.sum() < 2 * w + 1:
+            raise ValueError(
+                f"the track ({duration:.2f} s) has too little audio away from its boundaries "
+                "to compare them with; pass a longer track or fewer boundaries"
+            )
+        boundary, other = float(flux[at].mean()), float(np.median(flux[far]))
+        out.append(
+            {
+                "boundary_flux": boundary,
+                "other_flux": other,
+                "ratio": (boundary + 1e-8) / (other + 1e-8),
+            }
         )
-    boundary, other = float(flux[at].mean()), float(np.median(flux[far]))
-    return {
-        "boundary_flux": boundary,
-        "other_flux": other,
-        "ratio": (boundary + 1e-8) / (other + 1e-8),
-    }
+    return out
+
+
+def random_seam_ratio(
+    wave: np.ndarray, sample_rate: int, joins: int, rng: np.random.Generator, draws: int = 8
+) -> list[float]:
+    """:func:`seam_score` ratios at ``joins`` uniformly random points (not within 0.5 s of
+    either end), for each of ``draws`` sets: how a track scores where nothing was joined —
+    the reference a stitched track's joins are compared with."""
+    duration = len(wave) / sample_rate
+    sets = [np.sort(rng.uniform(0.5, duration - 0.5, max(1, joins))) for _ in range(draws)]
+    return [r["ratio"] for r in seam_scores(wave, sample_rate, sets)]

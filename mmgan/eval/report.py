@@ -112,17 +112,6 @@ def _hybrids(gen, genres, measure, text, *, pairs, steps, n, seconds, seed) -> d
     return {"pairs": out, "clips_per_alpha": n}
 
 
-def _random_point_ratio(wave: np.ndarray, sr: int, joins: int, draws: int = 8) -> float:
-    """:func:`seam_score` at ``joins`` uniformly random points (not within 0.5 s of either
-    end), the mean ratio over ``draws`` sets: the figure real clips are scored by."""
-    from mmgan.eval.metrics import seam_score
-
-    dur = len(wave) / sr
-    rng = np.random.default_rng(joins * 7919 + len(wave))
-    pts = [np.sort(rng.uniform(0.5, dur - 0.5, joins)) for _ in range(draws)]
-    return float(np.mean([seam_score(wave, sr, p.tolist())["ratio"] for p in pts]))
-
-
 def _seams(gen, genres, text, *, long_seconds, seed, tracks: int = 1) -> dict[str, Any]:
     """Seam scores of ``tracks`` ``long_seconds`` tracks per genre (other seeds) at the
     generator's segment joins; a genre's ``ratio`` is the mean over its tracks (a track
@@ -139,10 +128,11 @@ def _seams(gen, genres, text, *, long_seconds, seed, tracks: int = 1) -> dict[st
     seg = getattr(gen, "segment_seconds", None)
     if not seg:
         return {"skipped": f"generator {gen.name!r} reports no segment_seconds (no seams)"}
-    from mmgan.eval.metrics import seam_score
+    from mmgan.eval.metrics import random_seam_ratio, seam_scores
 
     bounds = np.arange(float(seg), float(long_seconds) - 1e-6, float(seg)).tolist()
     grid = getattr(gen, "anchor_seconds", None)
+    on = np.arange(1, int((long_seconds - 0.5) / grid)) * float(grid) if grid else None
     per = {}
     for p, g in enumerate(genres):
         style = torch.as_tensor(text[p : p + 1])
@@ -150,12 +140,15 @@ def _seams(gen, genres, text, *, long_seconds, seed, tracks: int = 1) -> dict[st
         for r in range(max(1, int(tracks))):
             track_seed = prompt_seed(seed, 2000 + r, p) if r else prompt_seed(seed, 2000, p)
             wave = _generate(gen, style, track_seed, long_seconds, f"long {g}")[0]
-            scores.append(seam_score(wave, gen.sample_rate, bounds))
-            extra["ratio_random"].append(_random_point_ratio(wave, gen.sample_rate, len(bounds)))
-            if grid:
-                on = np.arange(1, int((long_seconds - 0.5) / grid)) * float(grid)
-                for key, points in (("grid_on", on), ("grid_between", on + grid / 2)):
-                    extra[key].append(seam_score(wave, gen.sample_rate, points)["ratio"])
+            sets = [bounds] if on is None else [bounds, on, on + grid / 2]
+            at = seam_scores(wave, gen.sample_rate, sets)
+            scores.append(at[0])
+            if on is not None:
+                extra["grid_on"].append(at[1]["ratio"])
+                extra["grid_between"].append(at[2]["ratio"])
+            rng = np.random.default_rng([track_seed, 17])
+            ratios = random_seam_ratio(wave, gen.sample_rate, len(bounds), rng)
+            extra["ratio_random"].append(float(np.mean(ratios)))
         per[g] = {k: float(np.mean([s_[k] for s_ in scores])) for k in scores[0]}
         per[g].update({k: float(np.mean(v)) for k, v in extra.items() if v})
         per[g]["tracks"] = len(scores)

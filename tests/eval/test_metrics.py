@@ -20,7 +20,9 @@ from mmgan.eval.metrics import (
     diversity,
     diversity_ratio,
     hybrid_path,
+    random_seam_ratio,
     seam_score,
+    seam_scores,
 )
 
 torch.set_num_threads(1)
@@ -183,6 +185,15 @@ def test_seam_score_tone_known_cases():
     switched = np.where(t < 2.0, steady, 0.3 * np.sin(2 * np.pi * 1500 * t))
     out = seam_score(switched, SR, [2.0])
     assert out["ratio"] > 10 and out["boundary_flux"] > out["other_flux"]
+    # several boundary sets, one mel: each equals its own seam_score
+    both = seam_scores(switched, SR, [[2.0], [1.3, 2.7]])
+    assert both == [out, seam_score(switched, SR, [1.3, 2.7])]
+    with pytest.raises(ValueError, match="inside"):
+        seam_scores(switched, SR, [[2.0], [5.0]])
+    # random points rarely land on the switch; the same generator, the same ratios
+    rand = random_seam_ratio(switched, SR, 1, np.random.default_rng(0), draws=6)
+    assert len(rand) == 6 and np.median(rand) < 3 < out["ratio"]
+    assert rand == random_seam_ratio(switched, SR, 1, np.random.default_rng(0), draws=6)
 
 
 def test_seam_score_on_real_clips(corpus_fp, tiny_corpus):
