@@ -23,7 +23,7 @@ import torch
 
 from mmgan.generate import compose
 from mmgan.generate.pipeline import TARGET_LUFS, GenerationResult, Pipeline, _check
-from mmgan.generate.symbolic import arrange, role_plan, tidy_rows
+from mmgan.generate.symbolic import arrange, decode_rows, role_plan, tidy_rows
 from mmgan.models.pianoroll import STEPS_PER_BEAT
 
 __all__ = ["SymbolicPipeline"]
@@ -40,6 +40,10 @@ class SymbolicPipeline(Pipeline):
         self.tempo_weight = torch.tensor(head.get("weight") or [0.0] * space.dim)
         self.tempo_bias = float(head.get("bias", math.log(120.0)))
         self.genres = [str(g) for g in config.get("genres") or []]
+        # the pipeline decodes the generator's probabilities itself (decode_rows)
+        self.line_floors = {str(k): float(v) for k, v in (config.get("line_floors") or {}).items()}
+        decode_rows(np.full((generator.layout.rows, 1), 0.5), generator.layout, self.line_floors)
+        generator.binarize = False
 
     @property
     def segment_seconds(self) -> float:
@@ -103,13 +107,16 @@ class SymbolicPipeline(Pipeline):
         truncation: float = 1.0,
         tidy: bool = True,
     ) -> torch.Tensor:
-        """On/off rows ``[n, R, steps * 12]`` (0./1.) for style ``[n, D(, steps)]``; with
-        ``tidy``, pitched notes shorter than :attr:`min_note_steps` are dropped
-        (:func:`~mmgan.generate.symbolic.tidy_rows`), as every path to the user does."""
-        rows = super().features(style, seed=seed, steps=steps, truncation=truncation)
-        if not tidy:
-            return rows
-        return torch.from_numpy(tidy_rows(rows.numpy(), self.g.layout, self.min_note_steps)).float()
+        """On/off rows ``[n, R, steps * 12]`` (0./1.) for style ``[n, D(, steps)]``: the
+        generator's note probabilities decoded with the model's line floors
+        (:func:`~mmgan.generate.symbolic.decode_rows`); with ``tidy``, pitched notes shorter
+        than :attr:`min_note_steps` are dropped (:func:`~mmgan.generate.symbolic.tidy_rows`),
+        as every path to the user does."""
+        probs = super().features(style, seed=seed, steps=steps, truncation=truncation)
+        rows = decode_rows(probs.numpy(), self.g.layout, self.line_floors)
+        if tidy:
+            rows = tidy_rows(rows, self.g.layout, self.min_note_steps)
+        return torch.from_numpy(rows).float()
 
     @staticmethod
     def beats_for(seconds: float, bpm: float) -> int:

@@ -11,7 +11,15 @@ import pretty_midi
 import pytest
 import torch
 
-from mmgan.generate.symbolic import arrange, role_plan, rows_to_notes, tidy_rows, write_midi
+from mmgan.generate.symbolic import (
+    arrange,
+    calibrate_line_floors,
+    decode_rows,
+    role_plan,
+    rows_to_notes,
+    tidy_rows,
+    write_midi,
+)
 from mmgan.models.pianoroll import STEPS_PER_BEAT, RollLayout
 
 LAYOUT = RollLayout()
@@ -55,6 +63,65 @@ def test_tidy_rows_drops_one_step_blips_but_keeps_notes_and_drums():
     assert np.array_equal(tidy_rows(rows, min_steps=1), rows)
     with pytest.raises(ValueError, match="expected rows"):
         tidy_rows(np.zeros(5))
+
+
+def _lead_probs(steps: int = 6) -> np.ndarray:
+    """Probabilities: the lead unsure between three pitches (0.45, 0.40, 0.30) at steps 0-3,
+    sure of one (0.9, and 0.45 beside it) at step 4, quiet (0.1) at step 5; a drum at 0.45."""
+    p = np.zeros((LAYOUT.rows, steps), dtype=np.float32)
+    lead = LAYOUT.slices["lead"].start
+    p[lead + 10, :4], p[lead + 12, :4], p[lead + 14, :4] = 0.45, 0.40, 0.30
+    p[lead + 20, 4], p[lead + 21, 4] = 0.9, 0.45
+    p[lead + 10, 5] = 0.1
+    p[LAYOUT.slices["drums"].start, :] = 0.45
+    return p
+
+
+def test_decode_rows_thresholds_at_a_half_and_floors_fill_an_unsure_line():
+    p, lead = _lead_probs(), LAYOUT.slices["lead"].start
+    plain = decode_rows(p)
+    assert np.array_equal(plain, p > 0.5) and plain[lead : lead + 48, :4].sum() == 0
+    got = decode_rows(p, floors={"lead": 0.42})
+    assert got[lead + 10, :4].all()  # the most likely pitch plays where none passed 0.5
+    assert got[lead : lead + 48, :4].sum() == 4  # one note a step: a line, not a cluster
+    assert got[lead + 20, 4] and not got[lead + 21, 4]  # a sure step is left as it was
+    assert not got[lead : lead + 48, 5].any()  # below the floor: silent
+    assert not got[LAYOUT.slices["drums"]].any()  # drums are not lines
+    assert not decode_rows(p, floors={"lead": 0.46})[lead : lead + 48, :4].any()
+    batch = decode_rows(np.stack([p, p * 0]), floors={"lead": 0.42})
+    assert np.array_equal(batch[0], got) and not batch[1].any()
+    for floors, match in (
+        ({"drums": 0.4}, "pitched tracks"),
+        ({"lead": 0.5}, r"lead.*\[0.25, 0.5\)"),
+        ({"lead": 0.1}, "must be in"),
+        ({"flute": 0.4}, "pitched tracks"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            decode_rows(p, floors=floors)
+    with pytest.raises(ValueError, match="NaN"):
+        decode_rows(np.full((LAYOUT.rows, 2), np.nan))
+    with pytest.raises(ValueError, match="expected probabilities"):
+        decode_rows(np.zeros((5, 2)))
+
+
+def test_calibrate_line_floors_matches_the_real_share_of_sounding_steps():
+    rng = np.random.default_rng(0)
+    n, steps = 20, 48
+    lead, bass = LAYOUT.slices["lead"], LAYOUT.slices["bass"]
+    probs = np.zeros((n, LAYOUT.rows, steps))
+    probs[:, lead.start + 5] = rng.uniform(0.2, 0.5, (n, steps))  # an unsure lead
+    probs[:, bass.start + 3] = 0.9  # a bass that always plays
+    real = np.zeros_like(probs, dtype=bool)
+    real[:, lead.start + 7, : int(0.6 * steps)] = True  # the real lead: 60 % of steps
+    real[:, bass.start + 3, : steps // 2] = True
+    floors = calibrate_line_floors(probs, real)
+    assert set(floors) == {"lead"}  # the bass plays enough already; harmony is silent in both
+    share = decode_rows(probs, floors=floors)[:, lead].any(axis=1).mean()
+    assert share == pytest.approx(0.6, abs=0.02)
+    probs[:, lead.start + 5] *= 0.4  # so unsure that matching would need < 0.25
+    assert calibrate_line_floors(probs, real)["lead"] == 0.25
+    with pytest.raises(ValueError, match="one shape"):
+        calibrate_line_floors(probs, real[:, :, :10])
 
 
 def test_role_plan_splits_roles_between_two_genres():
@@ -122,6 +189,32 @@ def test_pipeline_rolls_are_tidied_by_default(pipe):
     raw = pipe.features(s, seed=3, steps=8, tidy=False)[0].numpy()
     got = pipe.features(s, seed=3, steps=8)[0].numpy()
     assert np.array_equal(got > 0.5, tidy_rows(raw, pipe.g.layout, pipe.min_note_steps))
+
+
+def test_the_pipeline_decodes_with_the_models_line_floors(pipe, tiny_symbolic_run):
+    from mmgan import Pipeline
+
+    config = json.loads((tiny_symbolic_run / "model" / "config.json").read_text())
+    assert isinstance(config["line_floors"], dict)  # written by the trainer at every export
+    s = pipe.space.encode_text(["a folk track"])
+    floored = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
+    floored.line_floors = {"bass": 0.25, "harmony": 0.25, "lead": 0.25}
+    plain = pipe.features(s, seed=4, steps=8, tidy=False)[0].numpy() > 0.5
+    more = floored.features(s, seed=4, steps=8, tidy=False)[0].numpy() > 0.5
+    assert (more >= plain).all() and more.sum() > plain.sum()
+
+
+def test_a_bad_line_floor_in_a_model_config_is_a_clear_error(tiny_symbolic_run, tmp_path):
+    import shutil
+
+    from mmgan import Pipeline
+
+    model = shutil.copytree(tiny_symbolic_run / "model", tmp_path / "model")
+    config = json.loads((model / "config.json").read_text())
+    config["line_floors"] = {"lead": 0.9}
+    (model / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="line floor of 'lead'"):
+        Pipeline.from_pretrained(model, engine="symbolic")
 
 
 def test_pipeline_tempo_eval_interface_and_errors(pipe):
