@@ -40,6 +40,7 @@ def test_configs_load():
         "tiny",
         "cpu-small",
         "cpu-small-vp",
+        "cpu-small-v6",
         "gpu-base",
         "symbolic-tiny",
         "symbolic-small",
@@ -49,6 +50,9 @@ def test_configs_load():
     vp = load_config(GANTrainConfig, ROOT / "configs" / "cpu-small-vp.yaml")
     assert vp.generator.latent_interp == "vp"  # the shipped v5 continues cpu-small with it
     assert vp.steps > load_config(GANTrainConfig, ROOT / "configs" / "cpu-small.yaml").steps
+    v6 = load_config(GANTrainConfig, ROOT / "configs" / "cpu-small-v6.yaml")  # the shipped v6
+    assert v6.steps > vp.steps and v6.lambdas["div_style"] > vp.lambdas["div_style"]
+    assert (v6.generator, v6.discriminator) == (vp.generator, vp.discriminator)  # resumable
     assert load_config(GANTrainConfig, ROOT / "configs" / "gpu-base.yaml").device == "cuda"
 
 
