@@ -29,6 +29,7 @@ from mmgan.models.pianoroll import STEPS_PER_BEAT, RollLayout
 __all__ = [
     "arrange",
     "calibrate_line_floors",
+    "check_line_floors",
     "decode_rows",
     "role_plan",
     "rows_to_notes",
@@ -102,6 +103,24 @@ def tidy_rows(rows: np.ndarray, layout: RollLayout | None = None, min_steps: int
 LINE_FLOOR_LOWEST = 0.25  # a floor never plays a cell the generator gives less than this
 
 
+def check_line_floors(floors, layout: RollLayout | None = None) -> dict[str, float]:
+    """``{track: floor}`` as floats, or a ValueError naming the bad entry (drums, an unknown
+    track, a floor outside [``LINE_FLOOR_LOWEST``, 0.5))."""
+    layout = layout or RollLayout()
+    out = {}
+    for track, floor in (floors or {}).items():
+        if track not in layout.slices or track == "drums":
+            raise ValueError(
+                f"line floors are for pitched tracks {layout.tracks[1:]}, got {track!r}"
+            )
+        if not isinstance(floor, int | float) or not LINE_FLOOR_LOWEST <= floor < 0.5:
+            raise ValueError(
+                f"line floor of {track!r} must be in [{LINE_FLOOR_LOWEST}, 0.5), got {floor!r}"
+            )
+        out[str(track)] = float(floor)
+    return out
+
+
 def decode_rows(probs: np.ndarray, layout: RollLayout | None = None, floors=None) -> np.ndarray:
     """On/off rows ``[..., R, T]`` (bool) from the generator's note probabilities.
 
@@ -119,19 +138,11 @@ def decode_rows(probs: np.ndarray, layout: RollLayout | None = None, floors=None
     if not np.isfinite(p).all():
         raise ValueError("note probabilities contain NaN or infinite values")
     on = p > 0.5
-    for track, floor in (floors or {}).items():
-        if track not in layout.slices or track == "drums":
-            raise ValueError(
-                f"line floors are for pitched tracks {layout.tracks[1:]}, got {track!r}"
-            )
-        if not LINE_FLOOR_LOWEST <= float(floor) < 0.5:
-            raise ValueError(
-                f"line floor of {track!r} must be in [{LINE_FLOOR_LOWEST}, 0.5), got {floor!r}"
-            )
+    for track, floor in check_line_floors(floors, layout).items():
         sl = layout.slices[track]
         q = p[..., sl, :]
         best = q.argmax(axis=-2)  # [..., T]
-        add = (q.max(axis=-2) > float(floor)) & ~on[..., sl, :].any(axis=-2)
+        add = (q.max(axis=-2) > floor) & ~on[..., sl, :].any(axis=-2)
         block = on[..., sl, :]
         block |= add[..., None, :] & (np.arange(q.shape[-2])[:, None] == best[..., None, :])
         on[..., sl, :] = block

@@ -23,7 +23,13 @@ import torch
 
 from mmgan.generate import compose
 from mmgan.generate.pipeline import TARGET_LUFS, GenerationResult, Pipeline, _check
-from mmgan.generate.symbolic import arrange, decode_rows, role_plan, tidy_rows
+from mmgan.generate.symbolic import (
+    arrange,
+    check_line_floors,
+    decode_rows,
+    role_plan,
+    tidy_rows,
+)
 from mmgan.models.pianoroll import STEPS_PER_BEAT
 
 __all__ = ["SymbolicPipeline"]
@@ -40,10 +46,8 @@ class SymbolicPipeline(Pipeline):
         self.tempo_weight = torch.tensor(head.get("weight") or [0.0] * space.dim)
         self.tempo_bias = float(head.get("bias", math.log(120.0)))
         self.genres = [str(g) for g in config.get("genres") or []]
-        # the pipeline decodes the generator's probabilities itself (decode_rows)
-        self.line_floors = {str(k): float(v) for k, v in (config.get("line_floors") or {}).items()}
-        decode_rows(np.full((generator.layout.rows, 1), 0.5), generator.layout, self.line_floors)
-        generator.binarize = False
+        self.line_floors = check_line_floors(config.get("line_floors"), generator.layout)
+        generator.binarize = False  # the pipeline decodes the probabilities itself (features)
 
     @property
     def segment_seconds(self) -> float:

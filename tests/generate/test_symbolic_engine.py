@@ -94,6 +94,7 @@ def test_decode_rows_thresholds_at_a_half_and_floors_fill_an_unsure_line():
         ({"drums": 0.4}, "pitched tracks"),
         ({"lead": 0.5}, r"lead.*\[0.25, 0.5\)"),
         ({"lead": 0.1}, "must be in"),
+        ({"lead": "0.4"}, "must be in"),
         ({"flute": 0.4}, "pitched tracks"),
     ):
         with pytest.raises(ValueError, match=match):
