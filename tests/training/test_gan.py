@@ -235,6 +235,16 @@ def test_symbolic_family_trains_with_the_same_trainer(tiny_symbolic_run):
     run = tiny_symbolic_run
     grid = run / "samples" / "step_000004"
     assert (grid / "grid.png").stat().st_size > 1000 and len(list(grid.glob("*.mid"))) == 10
+    import pretty_midi
+
+    pitched = [  # decoded as the pipeline decodes: no pitched note under 2 steps (1/6 beat)
+        n.end - n.start
+        for path in grid.glob("*.mid")
+        for inst in pretty_midi.PrettyMIDI(str(path)).instruments
+        if not inst.is_drum
+        for n in inst.notes
+    ]
+    assert pitched and min(pitched) > 1.5 / 12 * 0.5  # 120 BPM: a step 0.042 s (MIDI ticks round)
     rows = [json.loads(x) for x in (run / "metrics.jsonl").read_text().splitlines()]
     assert {"d/loss", "g/adv", "g/div_ratio"} <= set(rows[0])
     assert "div/min" in rows[1] and "sdiv/min" not in rows[1]  # no audio to embed
