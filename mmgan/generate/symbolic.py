@@ -28,11 +28,12 @@ from mmgan.models.pianoroll import STEPS_PER_BEAT, RollLayout
 
 __all__ = [
     "arrange",
-    "calibrate_line_floors",
     "check_line_floors",
     "decode_rows",
+    "piece_floors",
     "role_plan",
     "rows_to_notes",
+    "ShareHead",
     "tidy_rows",
     "write_midi",
 ]
@@ -130,13 +131,21 @@ def decode_rows(probs: np.ndarray, layout: RollLayout | None = None, floors=None
     step where none of its cells passes 0.5 but that one passes ``p``. A melody whose pitch
     the generator is unsure of spreads its probability over neighbouring pitches and, with
     0.5 alone, falls silent: the shipped symbolic model played its lead in 13 % of steps
-    against 66 % in the corpus (:func:`calibrate_line_floors` sets ``floors``)."""
+    against 66 % in the corpus. A list of such dicts, one per piece along the first axis,
+    gives every piece its own floors (:func:`piece_floors` sets them)."""
     layout = layout or RollLayout()
     p = np.asarray(probs, dtype=np.float32)
     if p.ndim < 2 or p.shape[-2] != layout.rows:
         raise ValueError(f"expected probabilities [..., {layout.rows}, T], got {p.shape}")
     if not np.isfinite(p).all():
         raise ValueError("note probabilities contain NaN or infinite values")
+    if isinstance(floors, list | tuple):
+        if p.ndim != 3 or len(floors) != p.shape[0]:
+            raise ValueError(
+                f"per-piece floors need probabilities [n, R, T] and n dicts, got {p.shape} "
+                f"and {len(floors)}"
+            )
+        return np.stack([decode_rows(q, layout, f) for q, f in zip(p, floors, strict=True)])
     on = p > 0.5
     for track, floor in check_line_floors(floors, layout).items():
         sl = layout.slices[track]
@@ -149,31 +158,101 @@ def decode_rows(probs: np.ndarray, layout: RollLayout | None = None, floors=None
     return on
 
 
-def calibrate_line_floors(
-    probs: np.ndarray, real: np.ndarray, layout: RollLayout | None = None
-) -> dict[str, float]:
-    """Per pitched track, the floor (:func:`decode_rows`) at which the generator's rolls
-    sound in as large a share of steps as the real rolls do. ``probs [n, R, T]``: the
-    generator's probabilities for the styles of the real clips ``real [n, R, T]`` (on/off,
-    the same length). A track already sounding at least as often with 0.5 gets no floor."""
+def _share_floor(best: np.ndarray, share: float) -> float | None:
+    """The floor at which steps with most-likely-cell probabilities ``best`` sound in a
+    ``share`` of them (None: 0.5 already plays enough, or the floor would be 0.5)."""
+    if share <= 0.0 or float((best > 0.5).mean()) >= share:
+        return None
+    floor = round(max(float(np.quantile(best, 1.0 - min(share, 1.0))), LINE_FLOOR_LOWEST), 4)
+    return floor if floor < 0.5 else None
+
+
+def piece_floors(
+    probs: np.ndarray, shares: Mapping[str, np.ndarray], layout: RollLayout | None = None
+) -> list[dict[str, float]]:
+    """One floor dict per piece (for :func:`decode_rows`): for each track of ``shares``
+    (``{track: [n]}``, the share of steps it should sound in, e.g. from a :class:`ShareHead`),
+    the floor at which piece ``i`` of ``probs [n, R, T]`` sounds in ``shares[track][i]`` of
+    its steps."""
     layout = layout or RollLayout()
-    p, r = np.asarray(probs, dtype=np.float64), np.asarray(real) > 0.5
-    if p.shape != r.shape or p.ndim != 3 or p.shape[1] != layout.rows:
-        raise ValueError(
-            f"expected probabilities and real rows of one shape [n, {layout.rows}, T], "
-            f"got {p.shape} and {r.shape}"
-        )
-    floors = {}
-    for track in layout.tracks[1:]:
-        sl = layout.slices[track]
-        share = float(r[:, sl].any(axis=1).mean())
-        best = p[:, sl].max(axis=1).ravel()
-        if share <= 0.0 or float((best > 0.5).mean()) >= share:
-            continue
-        floor = float(np.quantile(best, 1.0 - share))
-        if floor < 0.5:
-            floors[track] = round(max(floor, LINE_FLOOR_LOWEST), 4)
-    return floors
+    p = np.asarray(probs, dtype=np.float64)
+    if p.ndim != 3 or p.shape[1] != layout.rows:
+        raise ValueError(f"expected probabilities [n, {layout.rows}, T], got {p.shape}")
+    out: list[dict[str, float]] = [{} for _ in range(p.shape[0])]
+    for track, share in shares.items():
+        share = np.asarray(share, dtype=np.float64).reshape(-1)
+        if track not in layout.slices or track == "drums" or len(share) != p.shape[0]:
+            raise ValueError(
+                f"shares must be {{pitched track: [{p.shape[0]}]}}, got {track!r}: {share.shape}"
+            )
+        best = p[:, layout.slices[track]].max(axis=1)  # [n, T]
+        for i in range(p.shape[0]):
+            floor = _share_floor(best[i], float(share[i]))
+            if floor is not None:
+                out[i][track] = floor
+    return out
+
+
+class ShareHead:
+    """How often each pitched track sounds, from the style vector: a ridge regression of each
+    training clip's share of steps in which the track plays on its style vectors (audio and
+    captions), fitted at export like the tempo head. The pipeline decodes every piece so its
+    tracks sound that often (:func:`piece_floors`): a jazz lead plays most of the time, a
+    hip-hop lead leaves bars out, techno's harmony and lead stay sparse — one floor for all
+    genres forces them alike, and the tracks' presence is part of what makes a style."""
+
+    def __init__(self, weight, bias, tracks: Sequence[str]):
+        self.tracks = tuple(str(t) for t in tracks)
+        self.weight = np.asarray(weight, dtype=np.float64)  # [tracks, D]
+        self.bias = np.asarray(bias, dtype=np.float64).reshape(-1)  # [tracks]
+        layout = RollLayout()
+        bad = [t for t in self.tracks if t not in layout.slices or t == "drums"]
+        if bad or len(set(self.tracks)) != len(self.tracks):
+            raise ValueError(f"share head tracks must be distinct pitched tracks, got {tracks}")
+        n = len(self.tracks)
+        if self.weight.ndim != 2 or self.weight.shape[0] != n or self.bias.shape != (n,):
+            raise ValueError(
+                f"share head needs weight [{n}, D] and bias [{n}] for tracks {self.tracks}, "
+                f"got {self.weight.shape} and {self.bias.shape}"
+            )
+        if not (np.isfinite(self.weight).all() and np.isfinite(self.bias).all()):
+            raise ValueError("share head contains NaN or infinite values")
+
+    @classmethod
+    def from_config(cls, config: Mapping | None, dim: int | None = None) -> ShareHead | None:
+        """The head stored as ``config["share_head"]`` (None when absent); a ValueError
+        names a malformed one, or one for another style dimension than ``dim``."""
+        if not config:
+            return None
+        try:
+            head = cls(config["weight"], config["bias"], config["tracks"])
+        except (KeyError, TypeError) as err:
+            raise ValueError(f"share head needs tracks, weight and bias: {err}") from err
+        if dim is not None and head.weight.shape[1] != dim:
+            raise ValueError(
+                f"share head was fitted on {head.weight.shape[1]}-d styles, the style space "
+                f"has {dim}"
+            )
+        return head
+
+    def to_config(self) -> dict[str, object]:
+        return {
+            "tracks": list(self.tracks),
+            "weight": [[round(float(v), 6) for v in row] for row in self.weight],
+            "bias": [round(float(b), 6) for b in self.bias],
+        }
+
+    def __call__(self, style) -> dict[str, np.ndarray]:
+        """``{track: [n]}`` shares in [0, 1] for unit style vectors ``[n, D]`` (or
+        ``[n, D, steps]``, a style changing along the piece: its mean direction)."""
+        s = np.asarray(style, dtype=np.float64)
+        if s.ndim == 3:
+            s = s.mean(axis=-1)
+        if s.ndim != 2 or s.shape[1] != self.weight.shape[1]:
+            raise ValueError(f"expected styles [n, {self.weight.shape[1]}], got {s.shape}")
+        s = s / np.maximum(np.linalg.norm(s, axis=1, keepdims=True), 1e-12)
+        pred = np.clip(s @ self.weight.T + self.bias, 0.0, 1.0)
+        return {t: pred[:, j] for j, t in enumerate(self.tracks)}
 
 
 def role_plan(genres: Sequence[tuple[str, float]]) -> dict[str, str]:

@@ -24,9 +24,11 @@ import torch
 from mmgan.generate import compose
 from mmgan.generate.pipeline import TARGET_LUFS, GenerationResult, Pipeline, _check
 from mmgan.generate.symbolic import (
+    ShareHead,
     arrange,
     check_line_floors,
     decode_rows,
+    piece_floors,
     role_plan,
     tidy_rows,
 )
@@ -47,6 +49,7 @@ class SymbolicPipeline(Pipeline):
         self.tempo_bias = float(head.get("bias", math.log(120.0)))
         self.genres = [str(g) for g in config.get("genres") or []]
         self.line_floors = check_line_floors(config.get("line_floors"), generator.layout)
+        self.share_head = ShareHead.from_config(config.get("share_head"), space.dim)
         generator.binarize = False  # the pipeline decodes the probabilities itself (features)
 
     @property
@@ -112,12 +115,18 @@ class SymbolicPipeline(Pipeline):
         tidy: bool = True,
     ) -> torch.Tensor:
         """On/off rows ``[n, R, steps * 12]`` (0./1.) for style ``[n, D(, steps)]``: the
-        generator's note probabilities decoded with the model's line floors
-        (:func:`~mmgan.generate.symbolic.decode_rows`); with ``tidy``, pitched notes shorter
-        than :attr:`min_note_steps` are dropped (:func:`~mmgan.generate.symbolic.tidy_rows`),
-        as every path to the user does."""
-        probs = super().features(style, seed=seed, steps=steps, truncation=truncation)
-        rows = decode_rows(probs.numpy(), self.g.layout, self.line_floors)
+        generator's note probabilities decoded with line floors
+        (:func:`~mmgan.generate.symbolic.decode_rows`) — each piece's own, at which its
+        tracks sound as often as the model's share head expects for its style
+        (:func:`~mmgan.generate.symbolic.piece_floors`), or for a model without one its
+        fixed ``line_floors``; with ``tidy``, pitched notes shorter than
+        :attr:`min_note_steps` are dropped (:func:`~mmgan.generate.symbolic.tidy_rows`), as
+        every path to the user does."""
+        probs = super().features(style, seed=seed, steps=steps, truncation=truncation).numpy()
+        floors = self.line_floors
+        if self.share_head is not None:
+            floors = piece_floors(probs, self.share_head(style), self.g.layout)
+        rows = decode_rows(probs, self.g.layout, floors)
         if tidy:
             rows = tidy_rows(rows, self.g.layout, self.min_note_steps)
         return torch.from_numpy(rows).float()

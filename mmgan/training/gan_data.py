@@ -57,14 +57,41 @@ class GANData:
         prompt names none: ``{"weight": [D], "bias": b}`` (log BPM = weight . s + bias)."""
         if self.bpm is None:
             raise ValueError("no tempi in this data (only the symbolic family loads them)")
+        w, b = self._ridge(self.bpm.double().log()[:, None], ridge)
+        return {"weight": [round(float(v), 6) for v in w[0]], "bias": float(b[0])}
+
+    def track_shares(self, layout) -> torch.Tensor:
+        """``[N, pitched tracks]``: the share of each clip's steps (its valid length) in which
+        each pitched track of the piano-roll ``layout`` sounds (symbolic family)."""
+        if self.feats.shape[1] != layout.rows:
+            raise ValueError(f"features have {self.feats.shape[1]} rows, not a roll layout's")
+        n, frames = len(self), self.feats.shape[-1]
+        length = self.lengths if self.lengths is not None else torch.full((n,), frames)
+        valid = torch.arange(frames)[None, :] < length[:, None]  # [N, F]
+        out = [
+            ((self.feats[:, layout.slices[t]] > 0.5).any(dim=1) & valid).sum(1) / length
+            for t in layout.tracks[1:]
+        ]
+        return torch.stack(out, dim=1).double()
+
+    def share_head(self, layout, ridge: float = 1.0):
+        """A :class:`~mmgan.generate.symbolic.ShareHead`: ridge regression of
+        :meth:`track_shares` on every style vector of a clip, as :meth:`tempo_head`."""
+        from mmgan.generate.symbolic import ShareHead
+
+        w, b = self._ridge(self.track_shares(layout), ridge)
+        return ShareHead(w.numpy(), b.numpy(), layout.tracks[1:])
+
+    def _ridge(self, y: torch.Tensor, ridge: float) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(weight [k, D], bias [k])`` of the ridge regression of per-clip targets
+        ``y [N, k]`` on every style vector of each clip (float64)."""
         x = self.styles.reshape(-1, self.styles.shape[-1]).double()
-        y = self.bpm.double().log().repeat_interleave(self.styles.shape[1])
-        mean_x, mean_y = x.mean(0), y.mean()
+        y = y.double().repeat_interleave(self.styles.shape[1], dim=0)
+        mean_x, mean_y = x.mean(0), y.mean(0)
         xc = x - mean_x
-        w = torch.linalg.solve(
-            xc.T @ xc + ridge * torch.eye(x.shape[1], dtype=x.dtype), xc.T @ (y - mean_y)
-        )
-        return {"weight": [round(float(v), 6) for v in w], "bias": float(mean_y - mean_x @ w)}
+        eye = torch.eye(x.shape[1], dtype=x.dtype)
+        w = torch.linalg.solve(xc.T @ xc + ridge * eye, xc.T @ (y - mean_y))  # [D, k]
+        return w.T, mean_y - mean_x @ w
 
     def __len__(self) -> int:
         return self.feats.shape[0]

@@ -224,10 +224,14 @@ class Monitor:
         g, genres = self.t.g_ema, self.t.data_.genres
         folder = self.t.out / "samples" / f"step_{step:06d}"
         folder.mkdir(parents=True, exist_ok=True)
-        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(_device(g))
+        text = self._probe_styles().to(_device(g))
         lat = g.sample_latents(len(genres), steps, seed=PROBE_SEED).to(text.device)
         out = torch.sigmoid(g.logits(text, lat)) if is_symbolic(g) else g.denormalise(g(text, lat))
         return folder, genres, out.float().cpu().numpy()
+
+    def _probe_styles(self) -> torch.Tensor:
+        """``[G, D]``: the style of "a <genre> track" for every training genre."""
+        return self.t.space.encode_text([f"a {x} track" for x in self.t.data_.genres])
 
     def samples(self, step: int, frames: int = 512) -> Path:
         """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (PGHI + Griffin-Lim) per genre
@@ -249,14 +253,16 @@ class Monitor:
     def roll_samples(self, step: int, beats: int = 16) -> Path:
         """Symbolic family: ``grid.png`` (every genre's four tracks over ``beats`` beats) and
         ``<genre>.mid`` (arranged with that genre's instruments, 120 BPM), decoded as the
-        pipeline decodes (the line floors of this export, short notes dropped)."""
+        pipeline decodes (each piece's line floors from this export's share head, short notes
+        dropped)."""
         from mmgan.audio.midi import save_midi
-        from mmgan.generate.symbolic import arrange, decode_rows, tidy_rows
+        from mmgan.generate.symbolic import arrange, decode_rows, piece_floors, tidy_rows
         from mmgan.generate.symbolic_pipeline import SymbolicPipeline
 
         g = self.t.g_ema
         folder, genres, probs = self._probe(step, beats)
-        rolls = decode_rows(probs, g.layout, self.t.line_floors())
+        shares = self.t.data_.share_head(g.layout)(self._probe_styles().cpu())
+        rolls = decode_rows(probs, g.layout, piece_floors(probs, shares, g.layout))
         rolls = tidy_rows(rolls, g.layout, SymbolicPipeline.min_note_steps)
         bounds = [g.layout.slices[t].stop for t in g.layout.tracks[:-1]]
         title = f"EMA generator, step {step}: drums | bass | harmony | lead (bottom up)"

@@ -245,7 +245,7 @@ class GANTrainer:
             extra = {
                 "family": "symbolic",
                 "tempo_head": self.data_.tempo_head(),
-                "line_floors": self.line_floors(),
+                "share_head": self.data_.share_head(unwrap(self.g).layout).to_config(),
             }
         return {
             **extra,
@@ -258,22 +258,6 @@ class GANTrainer:
             "genres": self.data_.genres,
             "trained_steps": self.step,
         }
-
-    @torch.no_grad()
-    def line_floors(self, clips: int = 256) -> dict[str, float]:
-        """The EMA generator's line floors (:func:`~mmgan.generate.symbolic.calibrate_line_floors`)
-        on up to ``clips`` training crops, each generated from its clip's first caption (what
-        users type is text), the same crops and latents at every export."""
-        from mmgan.generate.symbolic import calibrate_line_floors
-
-        data, g, cfg = self.data_, self.g_ema, self.cfg
-        gen = torch.Generator().manual_seed(cfg.seed + 17)
-        idx = torch.randperm(len(data), generator=gen)[: min(clips, len(data))]
-        real = data.crops(idx, cfg.crop_frames, gen)
-        style = data.styles[idx, 1 if data.styles.shape[1] > 1 else 0].to(self.device)
-        lat = g.sample_latents(len(idx), cfg.crop_frames // g.upsample, generator=gen)
-        probs = torch.sigmoid(g.logits(style, lat.to(self.device)).float())
-        return calibrate_line_floors(probs.cpu().numpy(), real.numpy(), g.layout)
 
     def checkpoint(self) -> None:
         if not self.dist.is_main:

@@ -12,9 +12,10 @@ import pytest
 import torch
 
 from mmgan.generate.symbolic import (
+    ShareHead,
     arrange,
-    calibrate_line_floors,
     decode_rows,
+    piece_floors,
     role_plan,
     rows_to_notes,
     tidy_rows,
@@ -105,24 +106,56 @@ def test_decode_rows_thresholds_at_a_half_and_floors_fill_an_unsure_line():
         decode_rows(np.zeros((5, 2)))
 
 
-def test_calibrate_line_floors_matches_the_real_share_of_sounding_steps():
+def test_piece_floors_make_each_piece_sound_in_its_own_share_of_steps():
     rng = np.random.default_rng(0)
-    n, steps = 20, 48
+    n, steps = 3, 240
     lead, bass = LAYOUT.slices["lead"], LAYOUT.slices["bass"]
     probs = np.zeros((n, LAYOUT.rows, steps))
-    probs[:, lead.start + 5] = rng.uniform(0.2, 0.5, (n, steps))  # an unsure lead
+    probs[:, lead.start + 5] = rng.uniform(0.25, 0.5, (n, steps))  # an unsure lead
     probs[:, bass.start + 3] = 0.9  # a bass that always plays
-    real = np.zeros_like(probs, dtype=bool)
-    real[:, lead.start + 7, : int(0.6 * steps)] = True  # the real lead: 60 % of steps
-    real[:, bass.start + 3, : steps // 2] = True
-    floors = calibrate_line_floors(probs, real)
-    assert set(floors) == {"lead"}  # the bass plays enough already; harmony is silent in both
-    share = decode_rows(probs, floors=floors)[:, lead].any(axis=1).mean()
-    assert share == pytest.approx(0.6, abs=0.02)
+    shares = {"lead": np.array([0.2, 0.7, 0.0]), "bass": np.array([0.5, 0.5, 0.5])}
+    floors = piece_floors(probs, shares)
+    assert [set(f) for f in floors] == [{"lead"}, {"lead"}, set()]  # bass: 0.5 plays enough
+    got = decode_rows(probs, floors=floors)[:, lead].any(axis=1).mean(axis=1)
+    assert got == pytest.approx([0.2, 0.7, 0.0], abs=0.02)
     probs[:, lead.start + 5] *= 0.4  # so unsure that matching would need < 0.25
-    assert calibrate_line_floors(probs, real)["lead"] == 0.25
-    with pytest.raises(ValueError, match="one shape"):
-        calibrate_line_floors(probs, real[:, :, :10])
+    assert piece_floors(probs, {"lead": [0.9] * n})[0]["lead"] == 0.25
+    with pytest.raises(ValueError, match="pitched track"):
+        piece_floors(probs, {"drums": [0.5] * n})
+    with pytest.raises(ValueError, match=r"\[3\]"):
+        piece_floors(probs, {"lead": [0.5, 0.5]})
+    with pytest.raises(ValueError, match="per-piece floors"):
+        decode_rows(probs, floors=floors[:2])
+
+
+def test_share_head_predicts_clipped_shares_round_trips_and_rejects_bad_heads():
+    rng = np.random.default_rng(1)
+    w, b = rng.normal(0, 0.3, (3, 8)), np.array([0.7, 0.5, 0.6])
+    head = ShareHead(w, b, ("bass", "harmony", "lead"))
+    s = rng.normal(size=(4, 8))
+    s /= np.linalg.norm(s, axis=1, keepdims=True)
+    got = head(s)
+    assert got["lead"] == pytest.approx(np.clip(s @ w[2] + 0.6, 0, 1), abs=1e-9)
+    assert head(torch.from_numpy(s * 3.0))["bass"] == pytest.approx(got["bass"])  # unit length
+    moving = np.repeat(s[:, :, None], 5, axis=2)  # a style held along the piece
+    assert head(moving)["harmony"] == pytest.approx(got["harmony"])
+    big = ShareHead(w * 0, b + 5, head.tracks)
+    assert (big(s)["bass"] == 1.0).all()  # a share never passes 1
+    again = ShareHead.from_config(json.loads(json.dumps(head.to_config())), dim=8)
+    assert again(s)["lead"] == pytest.approx(got["lead"], abs=1e-5)
+    assert ShareHead.from_config(None) is None
+    for config, match in (
+        ({**head.to_config(), "tracks": ["drums", "bass", "lead"]}, "pitched tracks"),
+        ({**head.to_config(), "bias": [0.5]}, "bias"),
+        ({"tracks": ["lead"]}, "needs tracks, weight and bias"),
+        ({**head.to_config(), "weight": [[float("nan")] * 8] * 3}, "NaN"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            ShareHead.from_config(config)
+    with pytest.raises(ValueError, match="fitted on 8-d styles"):
+        ShareHead.from_config(head.to_config(), dim=384)
+    with pytest.raises(ValueError, match="expected styles"):
+        head(np.zeros((2, 5)))
 
 
 def test_role_plan_splits_roles_between_two_genres():
@@ -192,20 +225,36 @@ def test_pipeline_rolls_are_tidied_by_default(pipe):
     assert np.array_equal(got > 0.5, tidy_rows(raw, pipe.g.layout, pipe.min_note_steps))
 
 
-def test_the_pipeline_decodes_with_the_models_line_floors(pipe, tiny_symbolic_run):
+def test_the_pipeline_decodes_each_piece_with_its_share_heads_floors(pipe, tiny_symbolic_run):
     from mmgan import Pipeline
 
     config = json.loads((tiny_symbolic_run / "model" / "config.json").read_text())
-    assert isinstance(config["line_floors"], dict)  # written by the trainer at every export
-    s = pipe.space.encode_text(["a folk track"])
-    floored = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
-    floored.line_floors = {"bass": 0.25, "harmony": 0.25, "lead": 0.25}
-    plain = pipe.features(s, seed=4, steps=8, tidy=False)[0].numpy() > 0.5
-    more = floored.features(s, seed=4, steps=8, tidy=False)[0].numpy() > 0.5
-    assert (more >= plain).all() and more.sum() > plain.sum()
+    assert config["share_head"]["tracks"] == ["bass", "harmony", "lead"]  # written at export
+    assert isinstance(pipe.share_head, ShareHead)
+    s = pipe.space.encode_text(["a folk track", "a techno track"])
+    plain = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
+    plain.share_head, plain.line_floors = None, {}
+    none = plain.features(s, seed=4, steps=8, tidy=False).numpy() > 0.5
+    busy = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
+    dim = pipe.space.dim
+    busy.share_head = ShareHead(np.zeros((3, dim)), [1.0, 1.0, 1.0], ["bass", "harmony", "lead"])
+    full = busy.features(s, seed=4, steps=8, tidy=False).numpy() > 0.5
+    assert (full >= none).all() and full.sum() > none.sum()  # floors only add notes
+    # the head reads the style: folk's pieces play every track, techno's only what 0.5 plays
+    w = np.zeros((3, dim))
+    w[:] = (s[0] - s[1]).numpy() * 50.0
+    busy.share_head = ShareHead(w, [0.5, 0.5, 0.5], ["bass", "harmony", "lead"])
+    mixed = busy.features(s, seed=4, steps=8, tidy=False).numpy() > 0.5
+    assert np.array_equal(mixed[0], full[0]) and np.array_equal(mixed[1], none[1])
+    fixed = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
+    fixed.share_head, fixed.line_floors = None, {"bass": 0.25, "harmony": 0.25, "lead": 0.25}
+    low = fixed.features(s, seed=4, steps=8, tidy=False).numpy() > 0.5  # models without a head
+    assert (low >= full).all()  # every floor of a piece is at least the lowest, 0.25
 
 
-def test_a_bad_line_floor_in_a_model_config_is_a_clear_error(tiny_symbolic_run, tmp_path):
+def test_bad_line_floors_or_share_head_in_a_model_config_are_clear_errors(
+    tiny_symbolic_run, tmp_path
+):
     import shutil
 
     from mmgan import Pipeline
@@ -215,6 +264,11 @@ def test_a_bad_line_floor_in_a_model_config_is_a_clear_error(tiny_symbolic_run, 
     config["line_floors"] = {"lead": 0.9}
     (model / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match="line floor of 'lead'"):
+        Pipeline.from_pretrained(model, engine="symbolic")
+    config["line_floors"] = {}
+    config["share_head"]["weight"] = config["share_head"]["weight"][:2]
+    (model / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"share head needs weight \[3, D\]"):
         Pipeline.from_pretrained(model, engine="symbolic")
 
 

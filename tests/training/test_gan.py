@@ -9,6 +9,7 @@ import os
 import signal
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -318,3 +319,54 @@ def test_rendered_diversity_skips_a_silent_generator(tiny_gan_run):
     loud = torch.randn(2, pipe.g.rows, 64) - 3.0
     emb = _rendered_embeddings(pipe.g, pipe.space, loud)
     assert emb.shape == (2, pipe.space.dim) and torch.isfinite(emb).all()
+
+
+def test_gan_data_track_shares_and_share_head_recover_how_often_tracks_play():
+    from mmgan.models.pianoroll import RollLayout
+    from mmgan.training.gan_data import GANData
+
+    layout, n, frames = RollLayout(), 40, 96
+    g = torch.Generator().manual_seed(0)
+    base = torch.randn(n, 1, 16, generator=g)  # a clip's audio and caption styles lie close
+    styles = torch.nn.functional.normalize(base + 0.1 * torch.randn(n, 3, 16, generator=g), dim=-1)
+    lead_share = (0.5 + 0.4 * styles[:, :, 0].mean(1)).clamp(0, 1)  # how often the lead plays
+    feats = torch.zeros(n, layout.rows, frames, dtype=torch.float16)
+    lengths = torch.full((n,), frames)
+    lengths[0] = 48  # a short clip: its share counts its own steps only
+    for i in range(n):
+        on = int(round(float(lead_share[i]) * int(lengths[i])))
+        feats[i, layout.slices["lead"].start + 3, :on] = 1.0
+        feats[i, layout.slices["bass"].start, : int(lengths[i])] = 1.0  # the bass always plays
+    data = GANData(
+        feats,
+        styles,
+        torch.zeros(n, dtype=torch.long),
+        ["x"],
+        torch.zeros(layout.rows),
+        torch.ones(layout.rows),
+        styles[:1, :1],
+        torch.ones(1),
+        lengths=lengths,
+    )
+    shares = data.track_shares(layout)
+    assert shares.shape == (n, 3) and torch.allclose(
+        shares[:, 0], torch.ones(n, dtype=shares.dtype)
+    )
+    assert (shares[:, 1] == 0).all()
+    on0 = round(float(lead_share[0]) * 48)
+    assert shares[0, 2] == pytest.approx(on0 / 48)
+    head = data.share_head(layout, ridge=1e-3)
+    pred = head(styles[:, 0].numpy())
+    assert np.corrcoef(pred["lead"], shares[:, 2].numpy())[0, 1] > 0.9
+    assert pred["bass"] == pytest.approx(np.ones(n), abs=1e-6)
+    with pytest.raises(ValueError, match="roll layout"):
+        GANData(
+            feats[:, :5],
+            styles,
+            data.genre,
+            ["x"],
+            data.mean,
+            data.std,
+            styles[:1, :1],
+            torch.ones(1),
+        ).track_shares(layout)
