@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from mmgan.config import load_config
+from mmgan.config import load_config, to_dict
 from mmgan.training.gan import (
     GANTrainConfig,
     augment,
@@ -42,6 +43,7 @@ def test_configs_load():
         "cpu-small",
         "cpu-small-vp",
         "cpu-small-v6",
+        "cpu-small-v7",
         "gpu-base",
         "symbolic-tiny",
         "symbolic-small",
@@ -54,6 +56,8 @@ def test_configs_load():
     v6 = load_config(GANTrainConfig, ROOT / "configs" / "cpu-small-v6.yaml")  # the shipped v6
     assert v6.steps > vp.steps and v6.lambdas["div_style"] > vp.lambdas["div_style"]
     assert (v6.generator, v6.discriminator) == (vp.generator, vp.discriminator)  # resumable
+    v7 = load_config(GANTrainConfig, ROOT / "configs" / "cpu-small-v7.yaml")  # the shipped v7
+    assert v7.steps > v6.steps and to_dict(replace(v7, steps=v6.steps)) == to_dict(v6)
     assert load_config(GANTrainConfig, ROOT / "configs" / "gpu-base.yaml").device == "cuda"
 
 
