@@ -245,6 +245,8 @@ class ShareHead:
     def __call__(self, style) -> dict[str, np.ndarray]:
         """``{track: [n]}`` shares in [0, 1] for unit style vectors ``[n, D]`` (or
         ``[n, D, steps]``, a style changing along the piece: its mean direction)."""
+        if hasattr(style, "detach"):  # a torch tensor, possibly on a GPU
+            style = style.detach().float().cpu().numpy()
         s = np.asarray(style, dtype=np.float64)
         if s.ndim == 3:
             s = s.mean(axis=-1)
