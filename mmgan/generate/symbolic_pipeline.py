@@ -48,8 +48,11 @@ class SymbolicPipeline(Pipeline):
         self.tempo_weight = torch.tensor(head.get("weight") or [0.0] * space.dim)
         self.tempo_bias = float(head.get("bias", math.log(120.0)))
         self.genres = [str(g) for g in config.get("genres") or []]
-        self.line_floors = check_line_floors(config.get("line_floors"), generator.layout)
-        self.share_head = ShareHead.from_config(config.get("share_head"), space.dim)
+        try:
+            self.line_floors = check_line_floors(config.get("line_floors"), generator.layout)
+            self.share_head = ShareHead.from_config(config.get("share_head"), space.dim)
+        except ValueError as err:
+            raise ValueError(f"model {name!r}, config.json: {err}") from err
         generator.binarize = False  # the pipeline decodes the probabilities itself (features)
 
     @property
