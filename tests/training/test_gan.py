@@ -47,6 +47,7 @@ def test_configs_load():
         "gpu-base",
         "symbolic-tiny",
         "symbolic-small",
+        "symbolic-small-v2",
     ):
         cfg = load_config(GANTrainConfig, ROOT / "configs" / f"{name}.yaml")
         assert cfg.crop_frames % 8 == 0 and cfg.steps > 0
@@ -59,6 +60,11 @@ def test_configs_load():
     v7 = load_config(GANTrainConfig, ROOT / "configs" / "cpu-small-v7.yaml")  # the shipped v7
     assert v7.steps > v6.steps and to_dict(replace(v7, steps=v6.steps)) == to_dict(v6)
     assert load_config(GANTrainConfig, ROOT / "configs" / "gpu-base.yaml").device == "cuda"
+    sym = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small.yaml")
+    sym2 = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small-v2.yaml")  # shipped
+    assert sym2.steps > sym.steps and sym2.imle_candidates > sym.imle_candidates
+    same = replace(sym2, steps=sym.steps, imle_candidates=sym.imle_candidates)
+    assert to_dict(same) == to_dict(sym)  # resumes symbolic-small's run
 
 
 def test_augment_is_seeded_and_keeps_shape():
