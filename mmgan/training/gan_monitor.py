@@ -218,20 +218,17 @@ class Monitor:
             self.writer.flush()
 
     @torch.no_grad()
-    def _probe(self, step: int, steps: int) -> tuple[Path, list[str], np.ndarray]:
-        """``(samples/step_XXXXXX folder, genres, EMA outputs for "a <genre> track")``: features,
-        or for the symbolic family note probabilities (decoded by :meth:`roll_samples`)."""
+    def _probe(self, step: int, steps: int) -> tuple[Path, list[str], torch.Tensor, np.ndarray]:
+        """``(samples/step_XXXXXX folder, genres, their styles, EMA outputs)`` for "a <genre>
+        track": features, or for the symbolic family note probabilities (decoded by
+        :meth:`roll_samples`)."""
         g, genres = self.t.g_ema, self.t.data_.genres
         folder = self.t.out / "samples" / f"step_{step:06d}"
         folder.mkdir(parents=True, exist_ok=True)
-        text = self._probe_styles().to(_device(g))
+        text = self.t.space.encode_text([f"a {x} track" for x in genres]).to(_device(g))
         lat = g.sample_latents(len(genres), steps, seed=PROBE_SEED).to(text.device)
         out = torch.sigmoid(g.logits(text, lat)) if is_symbolic(g) else g.denormalise(g(text, lat))
-        return folder, genres, out.float().cpu().numpy()
-
-    def _probe_styles(self) -> torch.Tensor:
-        """``[G, D]``: the style of "a <genre> track" for every training genre."""
-        return self.t.space.encode_text([f"a {x} track" for x in self.t.data_.genres])
+        return folder, genres, text, out.float().cpu().numpy()
 
     def samples(self, step: int, frames: int = 512) -> Path:
         """``samples/step_XXXXXX/grid.png`` and ``<genre>.wav`` (PGHI + Griffin-Lim) per genre
@@ -241,7 +238,7 @@ class Monitor:
         from mmgan.audio.io import peak_normalize, save_wav
 
         g = self.t.g_ema
-        folder, genres, feats = self._probe(step, frames // g.upsample)
+        folder, genres, _, feats = self._probe(step, frames // g.upsample)
         mels = [f[: g.n_mels] for f in feats]
         title = f"EMA generator, step {step}: 'a <genre> track'"
         save_image_grid(folder / "grid.png", genres, mels, title, 1.3, vmin=-11.5, vmax=2.5)
@@ -260,8 +257,8 @@ class Monitor:
         from mmgan.generate.symbolic_pipeline import SymbolicPipeline
 
         g = self.t.g_ema
-        folder, genres, probs = self._probe(step, beats)
-        shares = self.t.data_.share_head(g.layout)(self._probe_styles().cpu())
+        folder, genres, styles, probs = self._probe(step, beats)
+        shares = self.t.share_head(styles)
         rolls = decode_rows(probs, g.layout, piece_floors(probs, shares, g.layout))
         rolls = tidy_rows(rolls, g.layout, SymbolicPipeline.min_note_steps)
         bounds = [g.layout.slices[t].stop for t in g.layout.tracks[:-1]]

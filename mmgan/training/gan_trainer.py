@@ -16,6 +16,7 @@ from __future__ import annotations
 import copy
 import json
 import time
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -245,7 +246,7 @@ class GANTrainer:
             extra = {
                 "family": "symbolic",
                 "tempo_head": self.data_.tempo_head(),
-                "share_head": self.data_.share_head(unwrap(self.g).layout).to_config(),
+                "share_head": self.share_head.to_config(),
             }
         return {
             **extra,
@@ -258,6 +259,13 @@ class GANTrainer:
             "genres": self.data_.genres,
             "trained_steps": self.step,
         }
+
+    @cached_property
+    def share_head(self):
+        """Symbolic family: the :class:`~mmgan.generate.symbolic.ShareHead` of the training
+        data, fitted once (the data do not change within a run); written at every export and
+        used to decode the monitor's samples."""
+        return self.data_.share_head(unwrap(self.g).layout)
 
     def checkpoint(self) -> None:
         if not self.dist.is_main:
