@@ -75,6 +75,15 @@ class GANTrainer:
                     f"the symbolic family has no audio for the style encoder to hear: set "
                     f"lambdas {sorted(audio_only)} and hybrid_prob to 0"
                 )
+        counts = {k: getattr(cfg, k) for k in ("steps", "imle_batch", "imle_candidates")}
+        bad = {k: v for k, v in counts.items() if not isinstance(v, int) or v < 1}
+        if bad:
+            raise ValueError(f"{', '.join(bad)} must be whole numbers >= 1, got {bad}")
+        if resume and not (Path(out) / STATE_NAME).is_file():  # before minutes of data loading
+            raise FileNotFoundError(
+                f"no training checkpoint at {Path(out) / STATE_NAME}; start without --resume to "
+                "train from scratch"
+            )
         unknown = sorted(set(cfg.lambdas) - set(LOSS_TERMS))
         if unknown:
             raise ValueError(

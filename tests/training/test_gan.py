@@ -380,3 +380,17 @@ def test_gan_data_track_shares_and_share_head_recover_how_often_tracks_play():
             styles[:1, :1],
             torch.ones(1),
         ).track_shares(layout)
+
+
+def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_data(tmp_path):
+    from mmgan.training.gan_trainer import GANTrainer
+
+    nowhere = tmp_path / "no-corpus"  # never read: the checks come first
+    for key, value in (("steps", 0), ("steps", -5), ("imle_candidates", 0), ("imle_batch", 0)):
+        cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
+        setattr(cfg, key, value)
+        with pytest.raises(ValueError, match=f"{key} must be whole numbers >= 1"):
+            GANTrainer(cfg, nowhere, tmp_path / "r", progress=False)
+    cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
+    with pytest.raises(FileNotFoundError, match="no training checkpoint"):
+        GANTrainer(cfg, nowhere, tmp_path / "r", resume=True, progress=False)
