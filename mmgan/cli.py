@@ -154,16 +154,20 @@ def train_gan(
         None, "--config", help="YAML delta: configs/tiny.yaml, cpu-small.yaml, gpu-base.yaml"
     ),
     resume: bool = typer.Option(False, "--resume", help="continue from OUT/state.pt"),
+    init: Path | None = typer.Option(
+        None, "--init", help="start the generator from this model folder (fine-tune it)"
+    ),
     set_: list[str] | None = typer.Option(None, "--set", help="override key=value (repeatable)"),
     device: str | None = typer.Option(None, "--device", help="cpu or cuda"),
     progress: bool = typer.Option(True, help="show a progress bar"),
 ) -> None:
-    """Train the conditional spectrogram GAN (under torchrun: DistributedDataParallel)."""
+    """Train the conditional GAN (either family; under torchrun: DistributedDataParallel)."""
     from mmgan.config import ConfigError, load_config
     from mmgan.training.gan import GANTrainConfig
     from mmgan.training.gan_trainer import GANTrainer
 
     overrides = list(set_ or []) + ([f"device={device}"] if device else [])
+    overrides += [f"init_from={init}"] if init else []
     try:
         cfg = load_config(GANTrainConfig, config, overrides)
         summary = GANTrainer(cfg, data, out, resume=resume, progress=progress).fit()

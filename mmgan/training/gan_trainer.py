@@ -79,10 +79,20 @@ class GANTrainer:
         bad = {k: v for k, v in counts.items() if not isinstance(v, int) or v < 1}
         if bad:
             raise ValueError(f"{', '.join(bad)} must be whole numbers >= 1, got {bad}")
+        if not isinstance(cfg.imle_refine, int) or cfg.imle_refine < 0 or cfg.imle_refine_lr <= 0:
+            raise ValueError(
+                f"imle_refine must be a whole number >= 0 and imle_refine_lr > 0, got "
+                f"{cfg.imle_refine!r} and {cfg.imle_refine_lr!r}"
+            )
         if resume and not (Path(out) / STATE_NAME).is_file():  # before minutes of data loading
             raise FileNotFoundError(
                 f"no training checkpoint at {Path(out) / STATE_NAME}; start without --resume to "
                 "train from scratch"
+            )
+        if cfg.init_from and not resume and not (Path(cfg.init_from) / "config.json").is_file():
+            raise FileNotFoundError(
+                f"init_from {cfg.init_from}: no model folder there (config.json + "
+                "model.safetensors, as `mmgan train gan` exports to RUN/model)"
             )
         unknown = sorted(set(cfg.lambdas) - set(LOSS_TERMS))
         if unknown:
@@ -119,6 +129,8 @@ class GANTrainer:
             gen = torch.Generator().manual_seed(cfg.seed + 23)
             idx = torch.randint(0, len(self.data_), (512,), generator=gen)
             d.front.fit_stats(g.normalise(self.data_.crops(idx, cfg.crop_frames, gen)))
+        if cfg.init_from and not resume:
+            self._init_from(g, cfg.init_from)
         self.g_ema = copy.deepcopy(g).eval().requires_grad_(False).to(self.device)
         self.g, self.d = wrap(g.to(self.device), self.dist), wrap(d.to(self.device), self.dist)
         self.opt_g = torch.optim.Adam(self.g.parameters(), lr=cfg.lr_g, betas=tuple(cfg.betas))
@@ -157,6 +169,29 @@ class GANTrainer:
             crops = g.normalise(self.data_.crops(pick, self.cfg.crop_frames, gen).to(self.device))
             out[genre] = within_distance(crops)
         return out
+
+    def _init_from(self, g, folder: str) -> None:
+        """Start the generator (and its EMA) from an exported model's weights: fine-tuning a
+        shipped model (its exported weights are the EMA generator's; the discriminator and
+        the optimisers start fresh). The model must be of this config's family and
+        architecture and use this style space."""
+        from mmgan.weights import CheckpointError
+
+        other, config = type(g).from_pretrained(folder)
+        mine = {k: v for k, v in g.config.items()}
+        theirs = {k: config.get(k) for k in mine}
+        if theirs != mine:
+            diff = {k: (theirs[k], mine[k]) for k in mine if theirs[k] != mine[k]}
+            raise CheckpointError(
+                f"init_from {folder}: its generator differs from this config's "
+                f"(key: (model, config)) {diff}"
+            )
+        if config.get("style_space_id") not in (None, self.space.name):
+            raise CheckpointError(
+                f"init_from {folder}: trained on style space {config.get('style_space_id')!r}, "
+                f"this run uses {self.space.name!r}"
+            )
+        g.load_state_dict({k: v.float() for k, v in other.state_dict().items()})
 
     def _resume(self) -> None:
         state = load_state(self.out / STATE_NAME)

@@ -104,6 +104,13 @@ def test_train_gan_then_generate_cli(tiny_corpus, tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert json.loads(res.output.strip().splitlines()[-1])["step"] == 2
+    tune = ["train", "gan", "--config", "configs/tiny.yaml", "--data", str(tiny_corpus)]
+    tune += ["--set", "steps=1", "--set", "sample_every=0", "--no-progress"]
+    res = runner.invoke(app, tune + ["--out", str(tmp_path / "ft"), "--init", str(run / "model")])
+    assert res.exit_code == 0, res.output  # fine-tunes the run's export
+    assert f"init_from: {run / 'model'}" in (tmp_path / "ft" / "config.yaml").read_text()
+    res = runner.invoke(app, tune + ["--out", str(tmp_path / "ft2"), "--init", str(tmp_path)])
+    assert res.exit_code == 2 and "no model folder" in res.output
     out = tmp_path / "track"
     args = ["generate", "jazz - swing + blast beats", "--model", str(run), "--seconds", "2"]
     res = runner.invoke(app, args + ["--seed", "3", "--out", str(out)])

@@ -314,6 +314,74 @@ def test_imle_picks_the_nearest_of_the_candidates_and_trains(tiny_corpus, tmp_pa
         GANTrainer(spec, tiny_corpus, tmp_path / "y", progress=False)
 
 
+def test_imle_refinement_moves_only_the_anchors_closer_and_keeps_their_norms():
+    from mmgan.models.pianoroll import PianoRollGenerator
+    from mmgan.training.gan import _note_bce, imle_latents, refine_anchors
+
+    torch.manual_seed(0)
+    g = PianoRollGenerator(style_dim=16, z_shared=4, z_shared_local=4, z_private=3)
+    with torch.no_grad():  # FiLM starts at the identity: give the private codes a say
+        for p in g.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    real = torch.where(torch.rand(2, g.rows, 48) < 0.05, 1.0, -1.0)
+    style = torch.nn.functional.normalize(torch.randn(2, 16), dim=1)
+    cfg = GANTrainConfig(imle_candidates=4, imle_refine=8, imle_refine_lr=0.2)
+    lat = g.sample_latents(2, 4, generator=torch.Generator().manual_seed(3))
+    out = refine_anchors(g, lat, real, style, cfg)
+    before = _note_bce(g.logits(style, lat), real, cfg, reduce=False)
+    after = _note_bce(g.logits(style, out), real, cfg, reduce=False)
+    assert (after < before).all()  # nearer to its real roll, every row
+    assert torch.equal(out.z_shared, lat.z_shared) and torch.equal(out.z_private, lat.z_private)
+    assert all(torch.equal(a, b) for a, b in zip(out.noise, lat.noise, strict=True))
+    assert not torch.allclose(out.anchors_shared, lat.anchors_shared)
+    assert not torch.allclose(out.anchors_private, lat.anchors_private)
+    for new, old in (
+        (out.anchors_shared, lat.anchors_shared),
+        (out.anchors_private, lat.anchors_private),
+    ):
+        assert torch.allclose(new.norm(dim=-2), old.norm(dim=-2), atol=1e-4)  # on the prior's shell
+    assert not out.anchors_shared.requires_grad
+    assert all(p.grad is None for p in g.parameters())  # the generator's weights untouched
+    # imle_latents refines its pick when asked, and only then
+    gen = torch.Generator().manual_seed(1)
+    plain = imle_latents(g, real, style, GANTrainConfig(imle_candidates=4), gen)
+    gen = torch.Generator().manual_seed(1)
+    refined = imle_latents(g, real, style, cfg, gen)
+    assert torch.equal(plain.z_shared, refined.z_shared)
+    assert not torch.allclose(plain.anchors_private, refined.anchors_private)
+
+
+def test_init_from_starts_the_generator_from_a_model_and_refuses_another_shape(
+    tiny_corpus, tmp_path
+):
+    from mmgan.models.pianoroll import PianoRollGenerator
+    from mmgan.training.distributed import unwrap
+    from mmgan.training.gan_trainer import GANTrainer
+    from mmgan.weights import CheckpointError
+
+    cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
+    cfg.steps = 1
+    first = GANTrainer(cfg, tiny_corpus, tmp_path / "a", progress=False)
+    first.fit()
+    model = tmp_path / "a" / "model"
+    exported, _ = PianoRollGenerator.from_pretrained(model)
+    cfg.init_from, cfg.seed = str(model), 7  # another seed: other fresh weights
+    second = GANTrainer(cfg, tiny_corpus, tmp_path / "b", progress=False)
+    for name, value in exported.state_dict().items():
+        assert torch.equal(second.g_ema.state_dict()[name], value.float()), name
+        assert torch.equal(unwrap(second.g).state_dict()[name], value.float()), name
+    cfg.piano.track_channels += 8
+    with pytest.raises(CheckpointError, match="differs from this config's.*track_channels"):
+        GANTrainer(cfg, tiny_corpus, tmp_path / "c", progress=False)
+    cfg.piano.track_channels -= 8
+    cfg.init_from = str(tmp_path / "nowhere")
+    with pytest.raises(FileNotFoundError, match="init_from .*nowhere: no model folder"):
+        GANTrainer(cfg, tmp_path / "no-corpus", tmp_path / "d", progress=False)  # before data
+    cfg.init_from = str(ROOT / "mmgan" / "pretrained" / "gan")  # the spectrogram family's
+    with pytest.raises(CheckpointError):
+        GANTrainer(cfg, tiny_corpus, tmp_path / "e", progress=False)
+
+
 def config_genres(run) -> list[str]:
     return json.loads((run / "model" / "config.json").read_text())["genres"]
 
@@ -390,6 +458,11 @@ def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_dat
         cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
         setattr(cfg, key, value)
         with pytest.raises(ValueError, match=f"{key} must be whole numbers >= 1"):
+            GANTrainer(cfg, nowhere, tmp_path / "r", progress=False)
+    for key, value in (("imle_refine", -1), ("imle_refine", 1.5), ("imle_refine_lr", 0.0)):
+        cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
+        setattr(cfg, key, value)
+        with pytest.raises(ValueError, match="imle_refine must be a whole number >= 0"):
             GANTrainer(cfg, nowhere, tmp_path / "r", progress=False)
     cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
     with pytest.raises(FileNotFoundError, match="no training checkpoint"):
