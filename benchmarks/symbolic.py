@@ -22,7 +22,11 @@ the model's tempo head, instruments from the genre's production), then:
   between clips of one genre, model over real (``--split`` clips). The style embedding of
   the audio is reported too, but the arrangement varies instruments per seed, so it mixes
   production variety with the generator's;
-- speed: a 60 s track with four MIDI stems, ``pipe(...)`` + ``save`` (target <= 2 s).
+- speed: a 60 s track with four MIDI stems, ``pipe(...)`` + ``save`` (target <= 2 s);
+- not a target, a diagnostic: ``bar_change``, how far the pitch classes of the pitched tracks
+  move from one bar to the next (:func:`bar_change`), model against the reference clips (each
+  in its own meter). A generator whose note probabilities do not move in time holds one set
+  of pitch classes: UPC and pitch-class entropy fall short, whatever the decoding.
 
 ``--fast``: 2 genres, 2 clips, 4 s, 10 reference clips per genre: a smoke test.
 """
@@ -112,6 +116,34 @@ def descriptor(roll) -> Any:
     return np.concatenate([pc, pos, density, mean_pitch])
 
 
+def bar_change(roll, beats_per_bar: int = 4) -> float:
+    """How much the harmony moves from bar to bar: the mean L1 distance between consecutive
+    bars' pitch-class histograms (bass, harmony and lead together, each bar's normalised to
+    sum 1), over pairs of bars that both have pitched notes; NaN with fewer than two such
+    bars. 0 for a piece that repeats one bar's pitch classes; at most 2."""
+    import numpy as np
+
+    from mmgan.models.pianoroll import STEPS_PER_BEAT
+
+    bar = beats_per_bar * STEPS_PER_BEAT
+    n = roll.shape[1] // bar
+    if n < 2:
+        return math.nan
+    pitched = roll[1:, : n * bar].any(axis=0).reshape(n, bar, 128).any(axis=1)  # [bars, 128]
+    hist = np.zeros((n, 12))
+    np.add.at(hist, (np.nonzero(pitched)[0], np.nonzero(pitched)[1] % 12), 1.0)
+    sums = hist.sum(axis=1)
+    hist /= np.maximum(sums, 1.0)[:, None]
+    d = [np.abs(hist[i + 1] - hist[i]).sum() for i in range(n - 1) if sums[i] and sums[i + 1]]
+    return float(np.mean(d)) if d else math.nan
+
+
+def nanmean(values) -> float | None:
+    """Mean of the finite values, None when there are none (JSON has no NaN)."""
+    finite_values = [v for v in values if math.isfinite(v)]
+    return float(sum(finite_values) / len(finite_values)) if finite_values else None
+
+
 def spread(vectors) -> float:
     import numpy as np
 
@@ -127,16 +159,18 @@ def real_descriptors(data: Path, split: str, genres: list[str], per_genre: int |
 
     from mmgan.audio.midi import load_pianoroll
     from mmgan.data.corpus import read_metadata
+    from mmgan.eval.symbolic import parse_meter
 
     out: dict[str, list] = {g: [] for g in genres}
+    changes: dict[str, list] = {g: [] for g in genres}
     for row in read_metadata(data):
         g = row.get("genre")
         if row.get("split") != split or g not in out or (per_genre and len(out[g]) >= per_genre):
             continue
-        out[g].append(
-            descriptor(np.asarray(load_pianoroll(data / row["pianoroll_file"])["pianoroll"]) > 0)
-        )
-    return out
+        roll = np.asarray(load_pianoroll(data / row["pianoroll_file"])["pianoroll"]) > 0
+        out[g].append(descriptor(roll))
+        changes[g].append(bar_change(roll, parse_meter(row.get("meter") or "4/4")[0]))
+    return out, changes
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -189,7 +223,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     reference = corpus_symbolic_table(
         args.data, split=args.split, per_genre=per_genre, progress=False
     )
-    real_desc = real_descriptors(Path(args.data), args.split, genres, per_genre)
+    real_desc, real_change = real_descriptors(Path(args.data), args.split, genres, per_genre)
 
     per_genre_out, hits, total, ratios = {}, 0, 0, {}
     text = pipe.space.encode_text([f"a {g} track" for g in genres])
@@ -197,7 +231,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         s = text[k]
         bpm = pipe.tempo(s)
         steps = pipe.beats_for(seconds, bpm)
-        waves, descs, metrics, raw_qn = [], [], [], []
+        waves, descs, metrics, raw_qn, changes = [], [], [], [], []
         for i in range(n):
             seed = prompt_seed(args.seed, 6000 + k, i)
             raw = pipe.features(s[None], seed=seed, steps=steps, truncation=1.0, tidy=False)
@@ -214,6 +248,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             waves.append(wave)
             roll = pipe.g.layout.from_rows(rows)
             descs.append(descriptor(roll))
+            changes.append(bar_change(roll))
             m = pianoroll_metrics(roll, steps_per_beat=STEPS_PER_BEAT, beats_per_bar=4)
             m.update(midi_metrics(pianoroll_to_music(roll), beats_per_bar=4))
             metrics.append(list(eight(m).values()))
@@ -243,6 +278,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "QN_before_tidy": float(np.nanmean(raw_qn)),
             "diversity": {"model": g_div, "real": r_div, "ratio": ratios[genre]},
             "style_embedding_diversity": diversity(emb),
+            "bar_change": {"model": nanmean(changes), "real": nanmean(real_change.get(genre, []))},
         }
 
     # speed: a 60 s track with stems, generation + rendering + files

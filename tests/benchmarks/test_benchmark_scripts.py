@@ -98,6 +98,33 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
         assert len(block["metrics"]) == 8 and 0 <= block["judge_accuracy"] <= 1
         assert sum(finite(m["real"]) for m in block["metrics"].values()) >= 6
     assert r["speed"]["stems"] and all(s.endswith(".mid") for s in r["speed"]["stems"])
+    for genre in r["genres"]:
+        change = r["per_genre"][genre]["bar_change"]
+        assert set(change) == {"model", "real"}
+        assert all(v is None or 0 <= v <= 2 for v in change.values())
+
+
+def test_bar_change_measures_how_far_the_pitch_classes_move():
+    import importlib.util
+
+    import numpy as np
+
+    spec = importlib.util.spec_from_file_location("sym_bench", ROOT / "benchmarks" / "symbolic.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    bar = 48  # 4 beats x 12 steps
+    roll = np.zeros((4, 3 * bar, 128), dtype=bool)
+    roll[2, :, [60, 64, 67]] = True  # C major held over three bars
+    assert bench.bar_change(roll) == 0.0
+    roll[2, bar:, 64] = False
+    roll[2, bar:, 65] = True  # then F: one of three pitch classes moves
+    assert bench.bar_change(roll) == pytest.approx((2 / 3 + 0) / 2)
+    roll[3, 2 * bar :, 71] = True  # a lead note in the last bar only
+    assert bench.bar_change(roll) == pytest.approx((2 / 3 + 0.5) / 2)
+    assert bench.bar_change(roll, beats_per_bar=3) > 0  # bars of 36 steps
+    assert math.isnan(bench.bar_change(roll[:, :bar]))  # one bar: nothing to compare
+    roll[1:] = False
+    assert math.isnan(bench.bar_change(roll))  # drums only
 
 
 def test_vocoder_fast(tiny_vocoder_run, tiny_gan_run, tiny_corpus, tmp_path):
