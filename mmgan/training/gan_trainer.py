@@ -292,6 +292,10 @@ class GANTrainer:
                 "tempo_head": self.data_.tempo_head(),
                 "share_head": self.share_head.to_config(),
             }
+        if self.cfg.init_from:  # provenance of a fine-tune: where it started, and how far in
+            start = Path(self.cfg.init_from) / "config.json"
+            before = json.loads(start.read_text()).get("trained_steps") if start.is_file() else None
+            extra.update(init_from=self.cfg.init_from, init_trained_steps=before)
         return {
             **extra,
             "style_space_id": self.space.name,

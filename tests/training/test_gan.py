@@ -48,6 +48,7 @@ def test_configs_load():
         "symbolic-tiny",
         "symbolic-small",
         "symbolic-small-v2",
+        "symbolic-small-v3",
     ):
         cfg = load_config(GANTrainConfig, ROOT / "configs" / f"{name}.yaml")
         assert cfg.crop_frames % 8 == 0 and cfg.steps > 0
@@ -65,6 +66,9 @@ def test_configs_load():
     assert sym2.steps > sym.steps and sym2.imle_candidates > sym.imle_candidates
     same = replace(sym2, steps=sym.steps, imle_candidates=sym.imle_candidates)
     assert to_dict(same) == to_dict(sym)  # resumes symbolic-small's run
+    sym3 = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small-v3.yaml")
+    assert sym3.imle_refine > 0 and sym3.init_from.endswith("model")  # fine-tunes v2's export
+    assert to_dict(replace(sym3, steps=sym2.steps, imle_refine=0, init_from="")) == to_dict(sym2)
 
 
 def test_augment_is_seeded_and_keeps_shape():
@@ -370,6 +374,9 @@ def test_init_from_starts_the_generator_from_a_model_and_refuses_another_shape(
     for name, value in exported.state_dict().items():
         assert torch.equal(second.g_ema.state_dict()[name], value.float()), name
         assert torch.equal(unwrap(second.g).state_dict()[name], value.float()), name
+    exported_steps = json.loads((model / "config.json").read_text())["trained_steps"]
+    assert second.export_config()["init_from"] == str(model)  # provenance in config.json
+    assert second.export_config()["init_trained_steps"] == exported_steps == 1
     cfg.piano.track_channels += 8
     with pytest.raises(CheckpointError, match="differs from this config's.*track_channels"):
         GANTrainer(cfg, tiny_corpus, tmp_path / "c", progress=False)
