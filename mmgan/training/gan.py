@@ -329,7 +329,8 @@ def imle_latents(g, real: torch.Tensor, style: torch.Tensor, cfg, gen) -> PianoL
     generated roll (same style) is nearest to it — by the note cross-entropy — among
     ``cfg.imle_candidates`` prior draws. Pulling those toward the real rolls gives every real
     roll a nearby sample (no mode is dropped) and the generator a dense signal of where
-    notes go, which the discriminator's alone did not give it here."""
+    notes go, which the discriminator's alone did not give it here. With
+    ``cfg.imle_refine`` the picked latents' anchors are then refined (:func:`refine_anchors`)."""
     n, m = len(real), cfg.imle_candidates
     lat = g.sample_latents(n * m, real.shape[-1] // g.upsample, generator=gen).to(real.device)
     logits = g.logits(style.repeat_interleave(m, 0), lat)

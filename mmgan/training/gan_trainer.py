@@ -178,7 +178,7 @@ class GANTrainer:
         from mmgan.weights import CheckpointError
 
         other, config = type(g).from_pretrained(folder)
-        mine = {k: v for k, v in g.config.items()}
+        mine = dict(g.config)
         theirs = {k: config.get(k) for k in mine}
         if theirs != mine:
             diff = {k: (theirs[k], mine[k]) for k in mine if theirs[k] != mine[k]}
