@@ -49,6 +49,29 @@ from mmgan.utils import atomic_write_text
 __all__ = ["GANTrainer"]
 
 
+def _check_init_folder(folder: str, family: str) -> None:
+    """A clear error when ``init_from`` holds no model, or one of the other family."""
+    from mmgan.models.pianoroll import MODEL_TYPE as PIANO
+    from mmgan.models.specgan import MODEL_TYPE as SPEC
+    from mmgan.weights import CheckpointError
+
+    config = Path(folder) / "config.json"
+    if not config.is_file():
+        raise FileNotFoundError(
+            f"init_from {folder}: no model folder there (config.json + model.safetensors, as "
+            "`mmgan train gan` exports to RUN/model)"
+        )
+    try:
+        kind = json.loads(config.read_text()).get("model_type")
+    except (json.JSONDecodeError, AttributeError) as err:
+        raise CheckpointError(f"init_from {folder}: config.json is not a JSON object") from err
+    want = PIANO if family == "symbolic" else SPEC
+    if kind != want:
+        raise CheckpointError(
+            f"init_from {folder}: a {kind!r} model; family {family!r} fine-tunes {want!r} models"
+        )
+
+
 class GANTrainer:
     """Fits a :class:`SpecGenerator` on a corpus folder (see the module docstring)."""
 
@@ -89,11 +112,8 @@ class GANTrainer:
                 f"no training checkpoint at {Path(out) / STATE_NAME}; start without --resume to "
                 "train from scratch"
             )
-        if cfg.init_from and not resume and not (Path(cfg.init_from) / "config.json").is_file():
-            raise FileNotFoundError(
-                f"init_from {cfg.init_from}: no model folder there (config.json + "
-                "model.safetensors, as `mmgan train gan` exports to RUN/model)"
-            )
+        if cfg.init_from and not resume:  # before minutes of data loading
+            _check_init_folder(cfg.init_from, cfg.family)
         unknown = sorted(set(cfg.lambdas) - set(LOSS_TERMS))
         if unknown:
             raise ValueError(
