@@ -50,26 +50,22 @@ __all__ = ["GANTrainer"]
 
 
 def _check_init_folder(folder: str, family: str) -> None:
-    """A clear error when ``init_from`` holds no model, or one of the other family."""
+    """A clear error when ``init_from`` holds no model, or one of the other family
+    (:func:`~mmgan.weights.read_model_folder` reads and checks it)."""
     from mmgan.models.pianoroll import MODEL_TYPE as PIANO
     from mmgan.models.specgan import MODEL_TYPE as SPEC
-    from mmgan.weights import CheckpointError
+    from mmgan.weights import CheckpointError, read_model_folder
 
-    config = Path(folder) / "config.json"
-    if not config.is_file():
+    if not (Path(folder) / "config.json").is_file():
         raise FileNotFoundError(
             f"init_from {folder}: no model folder there (config.json + model.safetensors, as "
             "`mmgan train gan` exports to RUN/model)"
         )
+    kind = PIANO if family == "symbolic" else SPEC
     try:
-        kind = json.loads(config.read_text()).get("model_type")
-    except (json.JSONDecodeError, AttributeError) as err:
-        raise CheckpointError(f"init_from {folder}: config.json is not a JSON object") from err
-    want = PIANO if family == "symbolic" else SPEC
-    if kind != want:
-        raise CheckpointError(
-            f"init_from {folder}: a {kind!r} model; family {family!r} fine-tunes {want!r} models"
-        )
+        read_model_folder(folder, kind=kind, hint=f"family {family!r} fine-tunes {kind} models")
+    except CheckpointError as err:
+        raise CheckpointError(f"init_from {folder}: {err}") from err
 
 
 class GANTrainer:

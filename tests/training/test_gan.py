@@ -385,7 +385,9 @@ def test_init_from_starts_the_generator_from_a_model_and_refuses_another_shape(
     with pytest.raises(FileNotFoundError, match="init_from .*nowhere: no model folder"):
         GANTrainer(cfg, tmp_path / "no-corpus", tmp_path / "d", progress=False)  # before data
     cfg.init_from = str(ROOT / "mmgan" / "pretrained" / "gan")  # the spectrogram family's
-    with pytest.raises(CheckpointError, match="'mmgan-specgan' model; family 'symbolic'"):
+    with pytest.raises(
+        CheckpointError, match="model type is 'mmgan-specgan', expected 'mmgan-pianoroll'"
+    ):
         GANTrainer(cfg, tmp_path / "no-corpus", tmp_path / "e", progress=False)  # before data
 
 
