@@ -4,6 +4,7 @@ fails the targets; only the shape of the output is asserted)."""
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import math
 import os
@@ -88,8 +89,16 @@ def test_speed_fast(tiny_gan_run, tmp_path):
 
 
 def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
-    args = ["--model", str(tiny_symbolic_run), "--data", str(tiny_corpus), "--split", "train"]
+    args = ["--model", str(tiny_symbolic_run), "--data", str(tiny_corpus)]
     r = run_script("symbolic.py", *args, "--fast", "--threads", "1", out=tmp_path / "sym.json")
+    assert r["split"] == "val,test"  # held out by default
+    assert all(r["reference_clips"][g] >= 2 for g in r["genres"])  # tiny: one val + one test
+    ceiling = r["real_ceiling"]
+    assert ceiling["reps"] == 20 and ceiling["n_per_genre"] == 2
+    assert 0 <= ceiling["genres_within_min"] <= ceiling["genres_within_mean"] <= 2
+    assert 0 <= ceiling["share_reaching_target"] <= 1
+    for genre, misses in ceiling["miss_rate"].items():
+        assert genre in r["genres"] and all(0 < v <= 1 for v in misses.values())
     names = ["genres_within_metrics", "conditioning_accuracy", "diversity_min_ratio"]
     assert_checks(r, [*names, "seconds_60s_with_stems"])
     assert len(r["genres"]) == 2 and r["fast"] is True
@@ -104,14 +113,48 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
         assert all(v is None or 0 <= v <= 2 for v in change.values())
 
 
-def test_bar_change_measures_how_far_the_pitch_classes_move():
-    import importlib.util
-
-    import numpy as np
-
+def _bench():
     spec = importlib.util.spec_from_file_location("sym_bench", ROOT / "benchmarks" / "symbolic.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    return bench
+
+
+def test_symbolic_refuses_the_training_split_as_reference(capsys):
+    bench = _bench()
+    with pytest.raises(SystemExit) as err:
+        bench.main(["--split", "val,train", "--fast"])
+    assert err.value.code == 2
+    assert "held-out splits" in capsys.readouterr().err
+
+
+def test_real_ceiling_counts_genres_real_clips_get_within():
+    bench = _bench()
+    eight = len(bench.EIGHT)
+    same = [[0.5] * eight for _ in range(6)]
+    reference = {g: dict.fromkeys(bench.EIGHT, 0.5) for g in ("a", "b")}
+    # clips equal to the reference: every draw gets both genres within
+    r = bench.real_ceiling({"a": same, "b": same}, reference, 3, 10, 2.0, 0)
+    assert r["genres_within_mean"] == 2 and r["share_reaching_target"] == 1 and not r["miss_rate"]
+    # genre b's first metric is 0.5 in half its clips and 1.0 in the rest: draws of 2 miss it
+    # unless both picks are 0.5 clips; with 6 clips (3 + 3) that is 3/15 of the pairs
+    mixed = [[0.5 if i < 3 else 1.0] + [0.5] * (eight - 1) for i in range(6)]
+    r = bench.real_ceiling({"a": same, "b": mixed}, reference, 2, 400, 2.0, 1)
+    miss = r["miss_rate"]["b"][bench.EIGHT[0]]
+    assert set(r["miss_rate"]) == {"b"} and set(r["miss_rate"]["b"]) == {bench.EIGHT[0]}
+    assert miss == pytest.approx(12 / 15, abs=0.06)
+    assert r["share_reaching_target"] == pytest.approx(1 - miss)
+    assert r["genres_within_min"] == 1 and r["genres_within_max"] == 2
+    # NaN-aware means: a metric undefined in every clip and the reference counts as within
+    nan = [[float("nan")] + [0.5] * (eight - 1) for _ in range(4)]
+    ref_nan = {"a": dict(reference["a"], **{bench.EIGHT[0]: float("nan")})}
+    assert bench.real_ceiling({"a": nan}, ref_nan, 2, 5, 1.0, 0)["genres_within_mean"] == 1
+
+
+def test_bar_change_measures_how_far_the_pitch_classes_move():
+    import numpy as np
+
+    bench = _bench()
     bar = 48  # 4 beats x 12 steps
     roll = np.zeros((4, 3 * bar, 128), dtype=bool)
     roll[2, :, [60, 64, 67]] = True  # C major held over three bars
