@@ -108,6 +108,7 @@ class GANTrainConfig:
     imle_candidates: int = 8  # symbolic IMLE: prior draws searched per real crop
     imle_refine: int = 0  # symbolic IMLE: gradient steps on the nearest draw's anchors
     imle_refine_lr: float = 0.1  # their Adam learning rate (anchors keep their norm)
+    imle_refine_noise: bool = False  # refine the per-step noise too (each channel keeps its norm)
     init_from: str = ""  # a model folder whose generator weights start the run (fine-tuning)
     note_weight: float = 4.0  # IMLE's cross-entropy: a missed note costs this many silent cells
     text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
@@ -354,22 +355,31 @@ def refine_anchors(g, lat: PianoLatents, real: torch.Tensor, style: torch.Tensor
     the crop's bars differ, so the pull teaches the generator to follow its anchors."""
     time_free = (lat.z_shared, lat.z_private)
     anchors = [lat.anchors_shared.detach().clone(), lat.anchors_private.detach().clone()]
-    norms = [a.norm(dim=-2, keepdim=True) for a in anchors]  # per anchor vector
-    opt = torch.optim.Adam([a.requires_grad_(True) for a in anchors], lr=cfg.imle_refine_lr)
+    noise = [n.detach().clone() for n in lat.noise]
+    moved = anchors + (noise if cfg.imle_refine_noise else [])
+    # per anchor vector (over its dimensions); per noise channel (over its steps)
+    dims = [-2] * len(anchors) + [-1] * (len(moved) - len(anchors))
+    norms = [a.norm(dim=d, keepdim=True) for a, d in zip(moved, dims, strict=True)]
+    opt = torch.optim.Adam([a.requires_grad_(True) for a in moved], lr=cfg.imle_refine_lr)
     with torch.enable_grad():
         for _ in range(cfg.imle_refine):
             trial = PianoLatents(
-                time_free[0], anchors[0], time_free[1], anchors[1], lat.noise, lat.steps
+                time_free[0], anchors[0], time_free[1], anchors[1], noise, lat.steps
             )
             loss = _note_bce(g.logits(style, trial), real, cfg)
-            for a, grad in zip(anchors, torch.autograd.grad(loss, anchors), strict=True):
+            for a, grad in zip(moved, torch.autograd.grad(loss, moved), strict=True):
                 a.grad = grad
             opt.step()
             with torch.no_grad():
-                for a, r in zip(anchors, norms, strict=True):
-                    a.mul_(r / a.norm(dim=-2, keepdim=True).clamp(min=1e-8))
+                for a, r, d in zip(moved, norms, dims, strict=True):
+                    a.mul_(r / a.norm(dim=d, keepdim=True).clamp(min=1e-8))
     return PianoLatents(
-        time_free[0], anchors[0].detach(), time_free[1], anchors[1].detach(), lat.noise, lat.steps
+        time_free[0],
+        anchors[0].detach(),
+        time_free[1],
+        anchors[1].detach(),
+        [n.detach() for n in noise],
+        lat.steps,
     )
 
 

@@ -98,10 +98,16 @@ class GANTrainer:
         bad = {k: v for k, v in counts.items() if not isinstance(v, int) or v < 1}
         if bad:
             raise ValueError(f"{', '.join(bad)} must be whole numbers >= 1, got {bad}")
-        if not isinstance(cfg.imle_refine, int) or cfg.imle_refine < 0 or cfg.imle_refine_lr <= 0:
+        if (
+            not isinstance(cfg.imle_refine, int)
+            or cfg.imle_refine < 0
+            or cfg.imle_refine_lr <= 0
+            or not isinstance(cfg.imle_refine_noise, bool)
+        ):
             raise ValueError(
-                f"imle_refine must be a whole number >= 0 and imle_refine_lr > 0, got "
-                f"{cfg.imle_refine!r} and {cfg.imle_refine_lr!r}"
+                f"imle_refine must be a whole number >= 0, imle_refine_lr > 0 and "
+                f"imle_refine_noise true or false, got {cfg.imle_refine!r}, "
+                f"{cfg.imle_refine_lr!r} and {cfg.imle_refine_noise!r}"
             )
         if resume and not (Path(out) / STATE_NAME).is_file():  # before minutes of data loading
             raise FileNotFoundError(

@@ -355,6 +355,36 @@ def test_imle_refinement_moves_only_the_anchors_closer_and_keeps_their_norms():
     assert not torch.allclose(plain.anchors_private, refined.anchors_private)
 
 
+def test_imle_refinement_of_the_noise_moves_each_channel_on_its_norm():
+    from mmgan.models.pianoroll import PianoRollGenerator
+    from mmgan.training.gan import _note_bce, refine_anchors
+
+    torch.manual_seed(0)
+    g = PianoRollGenerator(style_dim=16, z_shared=4, z_shared_local=4, z_private=3)
+    with torch.no_grad():  # noise strengths start at 0: give the noise a say
+        for p in g.parameters():
+            p.add_(0.05 * torch.randn_like(p))
+    real = torch.where(torch.rand(2, g.rows, 48) < 0.05, 1.0, -1.0)
+    style = torch.nn.functional.normalize(torch.randn(2, 16), dim=1)
+    lat = g.sample_latents(2, 4, generator=torch.Generator().manual_seed(3))
+    anchors_only = GANTrainConfig(imle_refine=8, imle_refine_lr=0.2)
+    both = GANTrainConfig(imle_refine=8, imle_refine_lr=0.2, imle_refine_noise=True)
+    a, b = (
+        refine_anchors(g, lat, real, style, anchors_only),
+        refine_anchors(g, lat, real, style, both),
+    )
+    cost = [_note_bce(g.logits(style, x), real, both, reduce=False) for x in (lat, a, b)]
+    assert (cost[2] < cost[0]).all()
+    assert cost[2].sum() < cost[1].sum()  # the noise carries detail the anchors cannot
+    assert torch.equal(b.z_shared, lat.z_shared) and torch.equal(b.z_private, lat.z_private)
+    assert len(b.noise) == len(lat.noise)
+    for new, old in zip(b.noise, lat.noise, strict=True):
+        assert new.shape == old.shape and not torch.allclose(new, old)
+        assert torch.allclose(new.norm(dim=-1), old.norm(dim=-1), atol=1e-4)  # per channel
+        assert not new.requires_grad
+    assert all(p.grad is None for p in g.parameters())
+
+
 def test_init_from_starts_the_generator_from_a_model_and_refuses_another_shape(
     tiny_corpus, tmp_path
 ):
@@ -468,7 +498,12 @@ def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_dat
         setattr(cfg, key, value)
         with pytest.raises(ValueError, match=f"{key} must be whole numbers >= 1"):
             GANTrainer(cfg, nowhere, tmp_path / "r", progress=False)
-    for key, value in (("imle_refine", -1), ("imle_refine", 1.5), ("imle_refine_lr", 0.0)):
+    for key, value in (
+        ("imle_refine", -1),
+        ("imle_refine", 1.5),
+        ("imle_refine_lr", 0.0),
+        ("imle_refine_noise", "yes"),
+    ):
         cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
         setattr(cfg, key, value)
         with pytest.raises(ValueError, match="imle_refine must be a whole number >= 0"):
