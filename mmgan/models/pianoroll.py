@@ -4,8 +4,9 @@ A piece is four tracks (drums, bass, harmony, lead — :data:`mmgan.data.score.R
 grid of :data:`STEPS_PER_BEAT` = 12 steps per beat (sixteenths *and* triplets, so swing,
 12/8 jigs and hi-hat rolls survive; the corpus stores the same grid). Each track keeps only
 the rows it uses (:class:`RollLayout`): the 19 General MIDI drum keys of the built-in kits
-and four octaves of pitch for bass (24-71), harmony (36-83) and lead (48-95): exactly the
-span of every note in the ``small`` and ``tiny`` corpora (notes outside fold in by octaves). The tracks'
+(the symphonic timpani's 41, 43 and 48 fold into the toms 45 and 47) and four octaves of
+pitch for bass (24-71), harmony (36-83) and lead (48-95): exactly the span of every note in
+the ``small`` and ``tiny`` corpora (notes outside fold in by octaves). The tracks'
 rows are stacked into one ``[R = 163, T]`` "image" over time, like a spectrogram's rows,
 so the spectrogram family's discriminator and trainer apply unchanged.
 
@@ -66,6 +67,9 @@ MODEL_TYPE = "mmgan-pianoroll"
 STEPS_PER_BEAT = 12
 TRACKS = ("drums", "bass", "harmony", "lead")
 DRUM_KEYS = (36, 37, 38, 39, 40, 42, 44, 45, 46, 47, 49, 50, 51, 52, 53, 54, 55, 56, 70)
+# toms the layout lacks, folded into its own toms: the symphonic corpus's timpani play on
+# 41, 43 and 48 (22 % of its drum hits; without the fold a fifth of its clips had no drums)
+DRUM_FOLD = {41: 45, 43: 45, 48: 47}
 PITCH_LOW = {"bass": 24, "harmony": 36, "lead": 48}
 PITCHES = 48  # four octaves per pitched track
 
@@ -92,8 +96,9 @@ class RollLayout:
     def to_rows(self, roll: np.ndarray, roles: Sequence[str] = TRACKS) -> np.ndarray:
         """A corpus roll ``[tracks, T, 128]`` (velocities or booleans) -> ``[R, T]`` bool.
 
-        Pitched notes outside a track's four octaves fold in by octaves; drum keys the
-        layout lacks are dropped (none in the built-in kits)."""
+        Pitched notes outside a track's four octaves fold in by octaves; the toms the
+        layout lacks fold into its own (:data:`DRUM_FOLD`); other drum keys it lacks are
+        dropped (none in the built-in kits)."""
         roll = np.asarray(roll)
         if roll.ndim != 3 or roll.shape[2] != 128:
             raise ValueError(f"expected a piano-roll [tracks, T, 128], got {roll.shape}")
@@ -106,6 +111,8 @@ class RollLayout:
             if role == "drums":
                 for r, key in enumerate(DRUM_KEYS):
                     rows[r] |= on[:, key]
+                for key, into in DRUM_FOLD.items():
+                    rows[DRUM_KEYS.index(into)] |= on[:, key]
                 continue
             low = PITCH_LOW[role]
             for pitch in np.nonzero(on.any(axis=0))[0]:

@@ -53,6 +53,16 @@ def test_layout_folds_out_of_range_pitches_and_rejects_bad_input():
     rows = layout.to_rows(roll)
     assert rows[layout.slices["bass"]][24 - 24, 0] and rows[layout.slices["lead"]][86 - 48, 1]
     assert rows.sum() == 2
+    from mmgan.models.pianoroll import DRUM_KEYS
+
+    for key, into in ((41, 45), (43, 45), (48, 47)):  # the timpani's toms fold into the kit's
+        toms = np.zeros((4, 8, 128), dtype=np.uint8)
+        toms[0, 2, key] = 90
+        drums = layout.to_rows(toms)[layout.slices["drums"]]
+        assert drums.sum() == 1 and drums[DRUM_KEYS.index(into), 2], key
+    unknown = np.zeros((4, 8, 128), dtype=np.uint8)
+    unknown[0, 0, 80] = 90  # a key no kit plays is dropped
+    assert not layout.to_rows(unknown).any()
     with pytest.raises(ValueError, match="tracks, T, 128"):
         layout.to_rows(np.zeros((4, 8)))
     with pytest.raises(ValueError, match="unknown track"):
