@@ -24,11 +24,15 @@ import torch
 from mmgan.generate import compose
 from mmgan.generate.pipeline import TARGET_LUFS, GenerationResult, Pipeline, _check
 from mmgan.generate.symbolic import (
+    GrooveHead,
+    RestHead,
     ShareHead,
     arrange,
     check_line_floors,
     decode_rows,
     piece_floors,
+    quantise_drums,
+    rest_bars,
     role_plan,
     tidy_rows,
 )
@@ -40,7 +44,14 @@ TEMPO_RANGE = (50.0, 200.0)  # what the tempo head may answer (a prompt may say 
 
 
 class SymbolicPipeline(Pipeline):
-    """A trained :class:`~mmgan.models.pianoroll.PianoRollGenerator` + its style space."""
+    """A trained :class:`~mmgan.models.pianoroll.PianoRollGenerator` + its style space.
+
+    ``quantise`` (default True): snap drum hits to the style's groove when the model has a
+    groove head (:func:`~mmgan.generate.symbolic.quantise_drums`); False plays the
+    generator's hits where it put them. ``rests`` (default True): with a rest head, each
+    track rests in as many bars as the style's tracks do
+    (:func:`~mmgan.generate.symbolic.rest_bars`); False lets the generator's own
+    probabilities decide."""
 
     def __init__(self, generator, space, config: dict[str, Any], name: str):
         super().__init__(generator, space, config, name)
@@ -51,8 +62,12 @@ class SymbolicPipeline(Pipeline):
         try:
             self.line_floors = check_line_floors(config.get("line_floors"), generator.layout)
             self.share_head = ShareHead.from_config(config.get("share_head"), space.dim)
+            self.groove_head = GrooveHead.from_config(config.get("groove_head"), space.dim)
+            self.rest_head = RestHead.from_config(config.get("rest_head"), space.dim)
         except ValueError as err:
             raise ValueError(f"model {name!r}, config.json: {err}") from err
+        self.quantise = True
+        self.rests = True
         generator.binarize = False  # the pipeline decodes the probabilities itself (features)
 
     @property
@@ -124,12 +139,27 @@ class SymbolicPipeline(Pipeline):
         (:func:`~mmgan.generate.symbolic.piece_floors`), or for a model without one its
         fixed ``line_floors``; with ``tidy``, pitched notes shorter than
         :attr:`min_note_steps` are dropped (:func:`~mmgan.generate.symbolic.tidy_rows`), as
-        every path to the user does."""
+        every path to the user does. With a rest head and :attr:`rests`, each track first
+        rests in the bars the head asks for (:func:`~mmgan.generate.symbolic.rest_bars`,
+        the count drawn from ``seed``); with a groove head and :attr:`quantise`, drum hits
+        are snapped to the style's groove (:func:`~mmgan.generate.symbolic.quantise_drums`)."""
         probs = super().features(style, seed=seed, steps=steps, truncation=truncation).numpy()
         floors = self.line_floors
-        if self.share_head is not None:
-            floors = piece_floors(probs, self.share_head(style), self.g.layout)
+        shares = self.share_head(style) if self.share_head is not None else None
+        if shares is not None:
+            floors = piece_floors(probs, shares, self.g.layout)
         rows = decode_rows(probs, self.g.layout, floors)
+        if self.rest_head is not None and self.rests:
+            rests = self.rest_head(style)
+            draws = np.random.default_rng([int(seed) % 2**63, 0x2E57]).random(
+                (len(probs), len(rests))
+            )
+            probs = rest_bars(probs, rests, draws, self.g.layout, played=rows)
+            if shares is not None:  # the rest of the piece makes up the share of steps
+                floors = piece_floors(probs, shares, self.g.layout)
+            rows = decode_rows(probs, self.g.layout, floors)
+        if self.groove_head is not None and self.quantise:
+            rows = quantise_drums(rows, self.groove_head(style), self.g.layout)
         if tidy:
             rows = tidy_rows(rows, self.g.layout, self.min_note_steps)
         return torch.from_numpy(rows).float()

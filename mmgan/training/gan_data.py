@@ -50,6 +50,7 @@ class GANData:
     lengths: torch.Tensor | None = None  # [N] valid frames of each clip (None: all of F)
     align: int = 1  # crops start on multiples of this (12 = on a beat, for piano-rolls)
     bpm: torch.Tensor | None = None  # [N] tagged tempo (symbolic family)
+    clip_steps: torch.Tensor | None = None  # [N] steps of each roll before padding (symbolic)
 
     def tempo_head(self, ridge: float = 1.0) -> dict[str, object]:
         """Ridge regression of log tempo on every style vector of a clip (its audio and
@@ -81,6 +82,91 @@ class GANData:
 
         w, b = self._ridge(self.track_shares(layout), ridge)
         return ShareHead(w.numpy(), b.numpy(), layout.tracks[1:])
+
+    def track_rests(self, layout, beats_per_bar: int = 4) -> torch.Tensor:
+        """``[N, tracks]``: the share of each clip's whole ``beats_per_bar``-beat bars (within
+        the roll as written, not the silence it is padded with to a crop's length) in which
+        each track of the piano-roll ``layout`` plays nothing (symbolic family; a clip
+        shorter than half a bar counts as resting nowhere)."""
+        from mmgan.models.pianoroll import STEPS_PER_BEAT
+
+        if self.feats.shape[1] != layout.rows:
+            raise ValueError(f"features have {self.feats.shape[1]} rows, not a roll layout's")
+        n, frames = len(self), self.feats.shape[-1]
+        bar = beats_per_bar * STEPS_PER_BEAT
+        length = next(
+            (x for x in (self.clip_steps, self.lengths) if x is not None), torch.full((n,), frames)
+        )
+        length = length.clamp(max=frames)
+        bars = length // bar + (length % bar >= bar / 2).long()  # [N], as MuseGAN's EB
+        most = -(-frames // bar)
+        valid = torch.arange(most)[None, :] < bars[:, None]  # [N, bars]
+        inside = torch.arange(most * bar)[None, :] < length[:, None]  # [N, steps]
+        out = []
+        for t in layout.tracks:
+            on = (self.feats[:, layout.slices[t]] > 0.5).any(dim=1)
+            on = torch.nn.functional.pad(on, (0, most * bar - frames)) & inside
+            sounds = on.reshape(n, most, bar).any(dim=2)
+            out.append((~sounds & valid).sum(1) / bars.clamp(min=1))
+        return torch.stack(out, dim=1).double()
+
+    def rest_head(self, layout):
+        """A :class:`~mmgan.generate.symbolic.RestHead`: :meth:`track_rests` per genre."""
+        from mmgan.generate.symbolic import RestHead
+
+        prototypes, table = self._per_genre(self.track_rests(layout))
+        return RestHead(prototypes, table, self.genres, layout.tracks)
+
+    def drum_grooves(self, layout) -> tuple[torch.Tensor, torch.Tensor]:
+        """``([N, 12], [N])``: each clip's share of drum onsets (runs of one drum key) on each
+        of the 12 steps of a beat, within its valid length, and whether it has any (symbolic
+        family; crops and clips start on a beat)."""
+        from mmgan.models.pianoroll import STEPS_PER_BEAT
+
+        if self.feats.shape[1] != layout.rows:
+            raise ValueError(f"features have {self.feats.shape[1]} rows, not a roll layout's")
+        n, frames = len(self), self.feats.shape[-1]
+        length = self.lengths if self.lengths is not None else torch.full((n,), frames)
+        valid = torch.arange(frames)[None, None, :] < length[:, None, None]
+        drums = (self.feats[:, layout.slices["drums"]] > 0.5) & valid  # [N, K, F]
+        before = torch.nn.functional.pad(drums[..., :-1], (1, 0))
+        onsets = (drums & ~before).sum(dim=1).double()  # [N, F]
+        pos = torch.arange(frames) % STEPS_PER_BEAT
+        hist = torch.zeros(n, STEPS_PER_BEAT, dtype=torch.float64).index_add_(1, pos, onsets)
+        count = hist.sum(dim=1)
+        return hist / count.clamp(min=1)[:, None], count > 0
+
+    def groove_head(self, layout):
+        """A :class:`~mmgan.generate.symbolic.GrooveHead`: :meth:`drum_grooves` per genre,
+        over its clips with drums (an even row for a genre without any)."""
+        from mmgan.generate.symbolic import GrooveHead
+        from mmgan.models.pianoroll import STEPS_PER_BEAT
+
+        shares, has = self.drum_grooves(layout)
+        if not has.any():
+            raise ValueError("no clip in this data has drums: no groove to fit")
+        prototypes, table = self._per_genre(shares, clips=has, empty=1.0 / STEPS_PER_BEAT)
+        return GrooveHead(prototypes, table, self.genres)
+
+    def _per_genre(
+        self, y: torch.Tensor, clips: torch.Tensor | None = None, empty: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``(prototypes [G, D], table [G, k])`` for a
+        :class:`~mmgan.generate.symbolic.PrototypeHead`: each genre's mean direction of all
+        its clips' style vectors, and the mean of per-clip targets ``y [N, k]`` over its
+        clips (those of ``clips`` only; ``empty`` where a genre has none)."""
+        y = y.double()
+        keep = torch.ones(len(self), dtype=torch.bool) if clips is None else clips
+        protos, table = [], []
+        for g in range(len(self.genres)):
+            mine = self.genre == g
+            style = self.styles[mine].reshape(-1, self.styles.shape[-1]).double()
+            protos.append(torch.nn.functional.normalize(style.mean(0), dim=0).numpy())
+            chosen = y[mine & keep]
+            table.append(
+                chosen.mean(0).numpy() if len(chosen) else np.full(y.shape[1], float(empty))
+            )
+        return np.stack(protos), np.stack(table)
 
     def _ridge(self, y: torch.Tensor, ridge: float) -> tuple[torch.Tensor, torch.Tensor]:
         """``(weight [k, D], bias [k])`` of the ridge regression of per-clip targets
@@ -191,14 +277,16 @@ def _finish(family, data: Path, rows, ds, feats, genre, state: dict, min_frames:
     from mmgan.models.pianoroll import STEPS_PER_BEAT
 
     out = _assemble(ds, rolls, genre, styles, generic)
-    out.lengths, out.align = lengths, STEPS_PER_BEAT
+    out.lengths, out.align = lengths.clamp(min=min_frames), STEPS_PER_BEAT
+    out.clip_steps = lengths
     out.bpm = torch.tensor([float(rows.get(it.id, {}).get("bpm", 120.0)) for it in ds.items])
     return out
 
 
 def _rolls(data: Path, rows: dict, ds, min_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Every training clip's piano-roll as stacked track rows ``[N, R, S]`` ({0, 1}) and
-    its length in steps; clips shorter than ``min_steps`` are padded with silence."""
+    its length in steps (before padding); clips shorter than ``min_steps`` are padded with
+    silence."""
     from mmgan.audio.midi import load_pianoroll
     from mmgan.models.pianoroll import RollLayout
 
@@ -217,7 +305,7 @@ def _rolls(data: Path, rows: dict, ds, min_steps: int) -> tuple[torch.Tensor, to
     rolls = np.zeros((len(out), layout.rows, steps), dtype=np.float32)
     for i, r in enumerate(out):
         rolls[i, :, : r.shape[1]] = r
-    return torch.from_numpy(rolls), lengths.clamp(min=min_steps)
+    return torch.from_numpy(rolls), lengths
 
 
 def _assemble(

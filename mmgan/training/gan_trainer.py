@@ -313,6 +313,8 @@ class GANTrainer:
                 "family": "symbolic",
                 "tempo_head": self.data_.tempo_head(),
                 "share_head": self.share_head.to_config(),
+                "rest_head": self.data_.rest_head(unwrap(self.g).layout).to_config(),
+                **self.groove_config(),
             }
         if self.cfg.init_from:  # provenance of a fine-tune: where it started, and how far in
             start = Path(self.cfg.init_from) / "config.json"
@@ -336,6 +338,13 @@ class GANTrainer:
         data, fitted once (the data do not change within a run); written at every export and
         used to decode the monitor's samples."""
         return self.data_.share_head(unwrap(self.g).layout)
+
+    def groove_config(self) -> dict[str, Any]:
+        """``{"groove_head": ...}`` of the training data, or ``{}`` when no clip has drums."""
+        layout = unwrap(self.g).layout
+        if not bool(self.data_.drum_grooves(layout)[1].any()):
+            return {}
+        return {"groove_head": self.data_.groove_head(layout).to_config()}
 
     def checkpoint(self) -> None:
         if not self.dist.is_main:

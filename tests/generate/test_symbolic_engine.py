@@ -12,10 +12,14 @@ import pytest
 import torch
 
 from mmgan.generate.symbolic import (
+    GrooveHead,
+    RestHead,
     ShareHead,
     arrange,
     decode_rows,
     piece_floors,
+    quantise_drums,
+    rest_bars,
     role_plan,
     rows_to_notes,
     tidy_rows,
@@ -250,6 +254,160 @@ def test_the_pipeline_decodes_each_piece_with_its_share_heads_floors(pipe, tiny_
     fixed.share_head, fixed.line_floors = None, {"bass": 0.25, "harmony": 0.25, "lead": 0.25}
     low = fixed.features(s, seed=4, steps=8, tidy=False).numpy() > 0.5  # models without a head
     assert (low >= full).all()  # every floor of a piece is at least the lowest, 0.25
+
+
+def test_quantise_drums_moves_off_groove_hits_to_the_nearest_step_the_style_uses():
+    kick, hat = LAYOUT.slices["drums"].start, LAYOUT.slices["drums"].start + 5
+    rows = np.zeros((LAYOUT.rows, 48), dtype=bool)
+    rows[kick, [0, 13, 26]] = True  # on the beat, 1 step late, 2 steps late
+    rows[hat, [5, 6]] = True  # one hit two steps long, a step before the off-beat
+    rows[hat, 18] = True  # already on the off-beat: another hit lands on it and merges
+    rows[hat, 19] = False
+    rows[LAYOUT.slices["lead"].start, 1:4] = True  # pitched notes never move
+    groove = np.zeros(12)
+    groove[[0, 6]] = [0.7, 0.3]  # straight eighths: beats and off-beats
+    out = quantise_drums(rows, groove)
+    assert out.dtype == bool and out.shape == rows.shape and rows[kick, 13]  # a new array
+    assert np.nonzero(out[kick])[0].tolist() == [0, 12, 24]
+    assert np.nonzero(out[hat])[0].tolist() == [6, 7, 18]  # the two-step hit moved whole
+    assert np.array_equal(out[LAYOUT.slices["bass"].start :], rows[LAYOUT.slices["bass"].start :])
+    tie = np.zeros((LAYOUT.rows, 24), dtype=bool)
+    tie[kick, 3] = True  # 3 steps from both 0 and 6: the earlier
+    assert np.nonzero(quantise_drums(tie, groove)[kick])[0].tolist() == [0]
+    swing = np.full(12, 1 / 12)  # every step in use: nothing moves
+    assert np.array_equal(quantise_drums(rows, swing), rows)
+    both = quantise_drums(np.stack([rows, rows]), np.stack([groove, swing]))  # per piece
+    assert np.array_equal(both[0], out) and np.array_equal(both[1], rows)
+    with pytest.raises(ValueError, match="groove must be"):
+        quantise_drums(rows, np.ones(8))
+    with pytest.raises(ValueError, match="per-piece grooves"):
+        quantise_drums(rows, np.stack([groove, groove]))
+    with pytest.raises(ValueError, match="rows"):
+        quantise_drums(rows[:5], groove)
+
+
+def test_rest_bars_silences_the_least_sure_bars_and_counts_the_rests_already_there():
+    bar = 4 * STEPS_PER_BEAT
+    lead = LAYOUT.slices["lead"]
+    p = np.zeros((2, LAYOUT.rows, 4 * bar), dtype=np.float32)
+    for b, conf in enumerate((0.9, 0.6, 0.8, 0.7)):  # how sure the generator is, per bar
+        p[:, lead.start, b * bar : (b + 1) * bar] = conf
+    p[:, LAYOUT.slices["bass"].start] = 0.9
+    share = {"lead": np.array([0.5, 0.5])}
+    out = rest_bars(p, share, np.zeros((2, 1)))
+    sounding = out[:, lead].max(axis=1).reshape(2, 4, bar).max(axis=2) > 0
+    assert sounding.tolist() == [[True, False, True, False]] * 2  # the 0.6 and 0.7 bars
+    assert np.array_equal(out[:, LAYOUT.slices["bass"]], p[:, LAYOUT.slices["bass"]])
+    assert p[0, lead.start, bar] == pytest.approx(0.6)  # a new array
+    # the draw rounds the count: 0.3 x 4 bars = 1.2 -> 1 bar, or 2 with a draw of 0.9
+    out = rest_bars(p, {"lead": np.array([0.3, 0.3])}, np.array([[0.0], [0.9]]))
+    rests = (out[:, lead].max(axis=1).reshape(2, 4, bar).max(axis=2) == 0).sum(axis=1)
+    assert rests.tolist() == [1, 2]
+    # a bar that does not play already counts as a rest; nothing is made to play
+    played = p > 0.5
+    played[:, lead, 2 * bar : 3 * bar] = False
+    out = rest_bars(p, {"lead": np.array([0.25, 1.0])}, np.zeros((2, 1)), played=played)
+    kept = p[0].copy()
+    kept[lead, 2 * bar : 3 * bar] = 0  # the rest there is kept silent for any floor
+    assert np.array_equal(out[0], kept)  # one rest wanted, one there: nothing else moves
+    assert out[1, lead].max() == 0  # all four bars
+    # resting in more bars than the head says: the surest come back, drums never
+    quiet = np.zeros((1, LAYOUT.rows, 4 * bar), dtype=np.float32)
+    kick = LAYOUT.slices["drums"].start
+    for b, conf in enumerate((0.9, 0.3, 0.45, 0.2)):  # only bar 0 passes 0.5
+        quiet[0, [lead.start, lead.start + 5], b * bar : (b + 1) * bar] = [[conf], [conf / 2]]
+        quiet[0, kick, b * bar : (b + 1) * bar : 12] = conf
+    back = rest_bars(quiet, {"lead": [0.25], "drums": [0.0]}, np.zeros((1, 2)))
+    lead_bars = back[0, lead].reshape(48, 4, bar)
+    assert lead_bars.max(axis=(0, 2)).tolist() == pytest.approx([0.9, 0.501, 0.501, 0.0])
+    second = quiet[0, lead.start + 5].reshape(4, bar)
+    assert (lead_bars[5, :3] == second[:3]).all() and (lead_bars[5, 3] == 0).all()  # top only
+    assert np.array_equal(back[0, kick], np.where(np.arange(4 * bar) < bar, quiet[0, kick], 0))
+    short = p[:, :, : bar // 2 - 1]  # under half a bar: no bar to rest in
+    assert np.array_equal(rest_bars(short, {"lead": np.ones(2)}, np.zeros((2, 1))), short)
+    # a last part-bar of half a bar or more is a bar, as MuseGAN's EB counts it
+    tail = rest_bars(p[:, :, : bar + bar // 2], {"lead": np.ones(2)}, np.zeros((2, 1)))
+    assert tail[:, lead].max() == 0
+    with pytest.raises(ValueError, match="draws must be"):
+        rest_bars(p, share, np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="rests must be"):
+        rest_bars(p, {"lead": np.array([0.5])}, np.zeros((2, 1)))
+
+
+def test_groove_and_rest_heads_read_the_nearest_genres_rows_round_trip_and_reject_bad_heads():
+    rng = np.random.default_rng(2)
+    protos = rng.normal(size=(2, 8))  # two genres
+    straight, swung = np.zeros(12), np.zeros(12)
+    straight[[0, 6]], swung[[0, 8]] = [0.6, 0.4], [0.7, 0.3]
+    groove = GrooveHead(protos * 3.0, np.stack([straight, swung]), ["rock", "jazz"])
+    near = protos / np.linalg.norm(protos, axis=1, keepdims=True) + rng.normal(0, 0.05, (2, 8))
+    got = groove(near)
+    assert got.shape == (2, 12) and np.allclose(got.sum(axis=1), 1) and (got >= 0).all()
+    assert np.allclose(got, [straight, swung], atol=1e-3)  # each style reads its genre's row
+    unit = protos / np.linalg.norm(protos, axis=1, keepdims=True)
+    half = groove.weights(unit.sum(axis=0, keepdims=True))  # a hybrid: as near to both
+    assert half == pytest.approx(np.array([[0.5, 0.5]]))
+    assert groove(unit.sum(axis=0, keepdims=True)) == pytest.approx((straight + swung)[None] / 2)
+    again = GrooveHead.from_config(json.loads(json.dumps(groove.to_config())), dim=8)
+    assert np.allclose(again(near), got, atol=1e-5)
+    assert np.allclose(GrooveHead(protos, -np.ones((2, 12)), ["a", "b"])(near), 1 / 12)
+    rest = RestHead(protos, [[0.0, 0.0, 0.2, 0.4], [0.0, 0.0, 0.0, 1.5]], ["a", "b"], LAYOUT.tracks)
+    shares = rest(near)
+    assert rest.tracks == LAYOUT.tracks and shares["lead"] == pytest.approx([0.4, 1.0], abs=1e-3)
+    assert RestHead.from_config(rest.to_config(), dim=8)(near)["harmony"] == pytest.approx(
+        shares["harmony"]
+    )
+    for head, config, match in (
+        (GrooveHead, {**groove.to_config(), "table": [[0.0] * 11] * 2}, r"table \[G, 12\]"),
+        (GrooveHead, {"table": [[0.0] * 12]}, "groove head needs prototypes, table"),
+        (GrooveHead, {**groove.to_config(), "temperature": 0.0}, "temperature must be > 0"),
+        (RestHead, {**rest.to_config(), "tracks": ["drums", "drums", "bass", "lead"]}, "distinct"),
+        (RestHead, {**rest.to_config(), "prototypes": [[float("inf")] * 8] * 2}, "NaN or infinite"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            head.from_config(config)
+    with pytest.raises(ValueError, match="rest head was fitted on 8-d styles"):
+        RestHead.from_config(rest.to_config(), dim=384)
+    with pytest.raises(ValueError, match="expected styles"):
+        rest(np.zeros((2, 5)))
+
+
+def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
+    from mmgan import Pipeline
+
+    config = json.loads((tiny_symbolic_run / "model" / "config.json").read_text())
+    assert config["rest_head"]["tracks"] == list(LAYOUT.tracks)  # written at export
+    assert len(config["groove_head"]["table"][0]) == STEPS_PER_BEAT
+    pipe = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
+    assert isinstance(pipe.rest_head, RestHead) and isinstance(pipe.groove_head, GrooveHead)
+    s = pipe.space.encode_text(["a folk track", "a techno track"])
+    one = np.ones((1, pipe.space.dim))  # one "genre": every style reads its row
+    beat = np.zeros((1, STEPS_PER_BEAT))
+    beat[0, 0] = 1.0
+    pipe.groove_head = GrooveHead(one, beat, ["any"])
+    drums = LAYOUT.slices["drums"]
+
+    def onsets(rows):
+        d = rows[:, drums]
+        return np.nonzero(d & ~np.concatenate([np.zeros_like(d[..., :1]), d[..., :-1]], -1))[-1]
+
+    pipe.rests = pipe.quantise = False
+    raw = pipe.features(s, seed=3, steps=16).numpy() > 0.5
+    assert (onsets(raw) % STEPS_PER_BEAT != 0).any()  # the tiny model's hits fall anywhere
+    pipe.quantise = True
+    snapped = pipe.features(s, seed=3, steps=16).numpy() > 0.5
+    assert len(onsets(snapped)) and (onsets(snapped) % STEPS_PER_BEAT == 0).all()
+    assert np.array_equal(snapped[:, drums.stop :], raw[:, drums.stop :])  # drums only
+    # a rest head asking a playing track to rest in every bar silences it, and only it
+    playing = [t for t in LAYOUT.tracks[1:] if raw[:, LAYOUT.slices[t]].any()]
+    assert playing
+    track = LAYOUT.slices[playing[0]]
+    table = [[1.0 if t == playing[0] else 0.0 for t in LAYOUT.tracks]]
+    pipe.rest_head = RestHead(one, table, ["any"], LAYOUT.tracks)
+    pipe.rests = True
+    rested = pipe.features(s, seed=3, steps=16).numpy() > 0.5
+    assert not rested[:, track].any()
+    assert np.array_equal(rested[:, drums], snapped[:, drums])
 
 
 def test_bad_line_floors_or_share_head_in_a_model_config_are_clear_errors(

@@ -489,6 +489,74 @@ def test_gan_data_track_shares_and_share_head_recover_how_often_tracks_play():
         ).track_shares(layout)
 
 
+def test_gan_data_rests_and_grooves_per_genre_fit_the_rest_and_groove_heads():
+    from mmgan.generate.symbolic import GrooveHead, RestHead
+    from mmgan.models.pianoroll import RollLayout
+    from mmgan.training.gan_data import GANData
+
+    layout, n, frames, bar = RollLayout(), 8, 192, 48
+    g = torch.Generator().manual_seed(0)
+    centres = torch.nn.functional.normalize(torch.randn(2, 16, generator=g), dim=-1)
+    genre = torch.tensor([0] * 4 + [1] * 4)
+    styles = torch.nn.functional.normalize(
+        centres[genre][:, None] + 0.05 * torch.randn(n, 3, 16, generator=g), dim=-1
+    )
+    feats = torch.zeros(n, layout.rows, frames, dtype=torch.float16)
+    kick, lead = layout.slices["drums"].start, layout.slices["lead"].start
+    feats[:4, kick, ::12] = 1.0  # genre 0: kicks on every beat, a lead in bars 0 and 2
+    feats[:4, kick, 6::12] = 1.0  # ... and on every off-beat (two-step hits: one onset each)
+    feats[:4, kick, 7::12] = 1.0
+    for b in (0, 2):
+        feats[:4, lead, b * bar : b * bar + 12] = 1.0
+    feats[4:, lead, :] = 1.0  # genre 1: no drums, a lead that never rests
+    clip_steps = torch.full((n,), frames)
+    clip_steps[3] = 2 * bar + bar // 2  # 2.5 bars written (its lead in bars 0 and 2), padded
+    feats[3, :, clip_steps[3] :] = 0
+    data = GANData(
+        feats,
+        styles,
+        genre,
+        ["rock", "pads"],
+        torch.zeros(layout.rows),
+        torch.ones(layout.rows),
+        centres[:, None],
+        torch.ones(2),
+        lengths=torch.full((n,), frames),
+        clip_steps=clip_steps,
+    )
+    rests = data.track_rests(layout)  # [N, 4]: drums, bass, harmony, lead
+    assert rests.shape == (n, 4)
+    assert rests[0].tolist() == [0.0, 1.0, 1.0, 0.5]  # lead in 2 of 4 bars
+    assert rests[3, 3] == pytest.approx(1 / 3)  # 3 bars (the half bar counts), lead in 2
+    assert rests[4].tolist() == [1.0, 1.0, 1.0, 0.0]
+    shares, has = data.drum_grooves(layout)
+    assert has.tolist() == [True] * 4 + [False] * 4
+    assert shares[0, 0] == pytest.approx(0.5) and shares[0, 6] == pytest.approx(0.5)
+    assert shares[0].sum() == pytest.approx(1) and (shares[4] == 0).all()
+    head = data.rest_head(layout)
+    assert isinstance(head, RestHead) and head.genres == ("rock", "pads")
+    got = head(centres.numpy())
+    assert got["lead"] == pytest.approx([(0.5 * 3 + 1 / 3) / 4, 0.0], abs=1e-3)
+    assert got["drums"] == pytest.approx([0.0, 1.0], abs=1e-3)
+    groove = data.groove_head(layout)
+    assert isinstance(groove, GrooveHead)
+    rows = groove(centres.numpy())
+    assert rows[0, [0, 6]] == pytest.approx([0.5, 0.5], abs=1e-3)
+    assert rows[1] == pytest.approx(np.full(12, 1 / 12), abs=1e-3)  # no drums: an even row
+    silent = GANData(
+        feats * 0,
+        styles,
+        genre,
+        ["rock", "pads"],
+        data.mean,
+        data.std,
+        centres[:, None],
+        torch.ones(2),
+    )
+    with pytest.raises(ValueError, match="no clip in this data has drums"):
+        silent.groove_head(layout)
+
+
 def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_data(tmp_path):
     from mmgan.training.gan_trainer import GANTrainer
 
