@@ -35,6 +35,10 @@ the model's tempo head, instruments from the genre's production), then:
   in its own meter). A generator whose note probabilities do not move in time holds one set
   of pitch classes: UPC and pitch-class entropy fall short, whatever the decoding.
 
+The rolls are decoded as the pipeline decodes them for users (share, rest and groove heads
+when the model has them: :class:`mmgan.generate.symbolic_pipeline.SymbolicPipeline`);
+``--no-rests`` / ``--no-quantise`` leave the rest / groove head out, to see what each does.
+
 ``--fast``: 2 genres, 2 clips, 4 s, 10 reference clips per genre, 20 draws: a smoke test.
 """
 
@@ -290,6 +294,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--seconds", type=float, default=None, help="clip length (6)")
     parser.add_argument("--per-genre", type=int, default=None, help="reference clips per genre")
     parser.add_argument("--genres", default=None, help="comma-separated (default: the model's)")
+    parser.add_argument(
+        "--no-rests", action="store_true", help="decode without the model's rest head"
+    )
+    parser.add_argument(
+        "--no-quantise", action="store_true", help="decode without the model's groove head"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fast", action="store_true", help="a smoke test, not numbers to publish")
     parser.add_argument("--threads", type=int, default=2)
@@ -311,6 +321,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         pipe = Pipeline.from_pretrained(args.model, engine="symbolic")
     except (FileNotFoundError, ValueError) as err:
         parser.error(str(err))
+    pipe.rests, pipe.quantise = not args.no_rests, not args.no_quantise
     genres = [g.strip() for g in args.genres.split(",")] if args.genres else list(pipe.genres)
     genres = genres[:2] if args.fast and not args.genres else genres
     judge = load_judge(None)
@@ -416,6 +427,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "n_per_genre": n,
         "seconds": seconds,
         "fast": bool(args.fast),
+        "decoding": {
+            "rest_head": pipe.rest_head is not None and pipe.rests,
+            "groove_head": pipe.groove_head is not None and pipe.quantise,
+            "share_head": pipe.share_head is not None,
+        },
         "per_genre": per_genre_out,
         "real_ceiling": ceiling,
         "speed": {

@@ -90,8 +90,10 @@ def test_speed_fast(tiny_gan_run, tmp_path):
 
 def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
     args = ["--model", str(tiny_symbolic_run), "--data", str(tiny_corpus)]
-    r = run_script("symbolic.py", *args, "--fast", "--threads", "1", out=tmp_path / "sym.json")
+    args += ["--fast", "--threads", "1", "--no-quantise"]
+    r = run_script("symbolic.py", *args, out=tmp_path / "sym.json")
     assert r["split"] == "val,test"  # held out by default
+    assert r["decoding"] == {"rest_head": True, "groove_head": False, "share_head": True}
     assert all(r["reference_clips"][g] >= 2 for g in r["genres"])  # tiny: one val + one test
     ceiling = r["real_ceiling"]
     assert ceiling["reps"] == 20 and ceiling["n_per_genre"] == 2
