@@ -457,8 +457,11 @@ def test_the_shipped_symbolic_model_writes_playable_midi(tmp_path):
     from mmgan.generate.pipeline import SYMBOLIC_MODEL, Pipeline
 
     card = (SYMBOLIC_MODEL / "MODEL_CARD.md").read_text()
-    assert "configs/symbolic-small.yaml" in card  # the exact command that made it
+    assert "configs/symbolic-small.yaml" in card  # the exact commands that made it
+    assert "configs/symbolic-small-v4.yaml" in card
     pipe = Pipeline.from_pretrained(engine="symbolic")
+    assert pipe.rest_head is not None and pipe.groove_head is not None  # fitted at export
+    assert set(pipe.rest_head.genres) == set(pipe.genres)
     r = pipe("jazz metal with blast beats", seconds=8, seed=0)
     r.save(tmp_path)
     assert r.metadata["engine"] == "symbolic" and np.isfinite(r.audio).all()

@@ -69,6 +69,14 @@ def test_configs_load():
     sym3 = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small-v3.yaml")
     assert sym3.imle_refine > 0 and sym3.init_from.endswith("model")  # fine-tunes v2's export
     assert to_dict(replace(sym3, steps=sym2.steps, imle_refine=0, init_from="")) == to_dict(sym2)
+    sym4a = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small-v4a.yaml")
+    sym4 = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small-v4.yaml")  # shipped
+    assert sym4a.imle_refine_noise and not sym4.imle_refine_noise
+    assert sym4a.init_from == "runs/symbolic-v3/model"  # v3's export, then stage 1's
+    assert sym4.init_from == "runs/symbolic-v4a/model"
+    for stage in (sym4a, sym4):  # v3's recipe otherwise
+        same = replace(stage, steps=sym3.steps, imle_refine_noise=False, init_from=sym3.init_from)
+        assert to_dict(same) == to_dict(sym3)
 
 
 def test_augment_is_seeded_and_keeps_shape():
