@@ -138,13 +138,14 @@ class GANData:
 
     def groove_head(self, layout):
         """A :class:`~mmgan.generate.symbolic.GrooveHead`: :meth:`drum_grooves` per genre,
-        over its clips with drums (an even row for a genre without any)."""
+        over its clips with drums (an even row for a genre without any); None when no clip
+        has drums (no groove to fit)."""
         from mmgan.generate.symbolic import GrooveHead
         from mmgan.models.pianoroll import STEPS_PER_BEAT
 
         shares, has = self.drum_grooves(layout)
         if not has.any():
-            raise ValueError("no clip in this data has drums: no groove to fit")
+            return None
         prototypes, table = self._per_genre(shares, clips=has, empty=1.0 / STEPS_PER_BEAT)
         return GrooveHead(prototypes, table, self.genres)
 

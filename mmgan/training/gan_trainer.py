@@ -341,10 +341,8 @@ class GANTrainer:
 
     def groove_config(self) -> dict[str, Any]:
         """``{"groove_head": ...}`` of the training data, or ``{}`` when no clip has drums."""
-        layout = unwrap(self.g).layout
-        if not bool(self.data_.drum_grooves(layout)[1].any()):
-            return {}
-        return {"groove_head": self.data_.groove_head(layout).to_config()}
+        head = self.data_.groove_head(unwrap(self.g).layout)
+        return {"groove_head": head.to_config()} if head is not None else {}
 
     def checkpoint(self) -> None:
         if not self.dist.is_main:

@@ -561,8 +561,7 @@ def test_gan_data_rests_and_grooves_per_genre_fit_the_rest_and_groove_heads():
         centres[:, None],
         torch.ones(2),
     )
-    with pytest.raises(ValueError, match="no clip in this data has drums"):
-        silent.groove_head(layout)
+    assert silent.groove_head(layout) is None  # no drums: no groove to fit
 
 
 def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_data(tmp_path):
