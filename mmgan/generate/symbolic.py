@@ -495,7 +495,8 @@ def rest_bars(
     rests in more bars than that is brought back in the ones where it is most sure: its
     most likely cell at each step plays (is raised to just over 0.5) where it passes
     :data:`LINE_FLOOR_LOWEST`, the lowest line floor (so a bar with nothing that likely
-    stays silent); drums are never made to play. Returns a new array."""
+    stays silent); drums are never made to play. A bar is never silenced where no other
+    track plays (a rest never leaves a whole bar empty). Returns a new array."""
     layout = layout or RollLayout()
     p = np.array(probs, dtype=np.float32)
     if p.ndim != 3 or p.shape[1] != layout.rows:
@@ -510,6 +511,10 @@ def rest_bars(
     t = p.shape[-1]
     edges = [(a, min(a + bar, t)) for a in range(0, t, bar) if min(a + bar, t) - a >= bar / 2]
     n_bars = len(edges)  # as MuseGAN's EB counts them: a part-bar of half a bar or more too
+    bands = np.zeros((p.shape[0], len(layout.tracks), n_bars), dtype=bool)
+    for k, (a, b) in enumerate(edges):  # which tracks play in each bar, as rests are made
+        for r, tr in enumerate(layout.tracks):
+            bands[:, r, k] = on[:, layout.slices[tr], a:b].any(axis=(1, 2))
     for j, (track, share) in enumerate(rests.items()):
         share = np.asarray(share, dtype=np.float64).reshape(-1)
         if track not in layout.slices or len(share) != p.shape[0]:
@@ -524,6 +529,9 @@ def rest_bars(
         for i in range(p.shape[0]):
             want = int(np.floor(np.clip(share[i], 0.0, 1.0) * n_bars + draws[i, j]))
             playing, silent = np.nonzero(sounds[i])[0], np.nonzero(~sounds[i])[0]
+            me = layout.tracks.index(track)
+            company = np.delete(bands[i], me, axis=0).any(axis=0)  # [bars]: another plays
+            playing = playing[company[playing]]  # a rest never leaves a bar empty
             quiet = playing[np.argsort(best[i, playing], kind="stable")]
             resting = [*silent, *quiet[: max(want - len(silent), 0)]]
             if track != "drums" and len(silent) > want:  # rests too often: bring bars back
@@ -537,8 +545,10 @@ def rest_bars(
                     q[top[lift], np.nonzero(lift)[0]] = np.maximum(
                         q[top[lift], np.nonzero(lift)[0]], 0.501
                     )
+                    bands[i, me, k] = bool(lift.any())
             for k in resting:  # (a bar resting already stays so when floors are recomputed)
                 p[i, sl, edges[k][0] : edges[k][1]] = 0.0
+                bands[i, me, k] = False
     return p
 
 

@@ -154,7 +154,8 @@ class SymbolicPipeline(Pipeline):
             draws = np.random.default_rng([int(seed) % 2**63, 0x2E57]).random(
                 (len(probs), len(rests))
             )
-            probs = rest_bars(probs, rests, draws, self.g.layout, played=rows)
+            heard = tidy_rows(rows, self.g.layout, self.min_note_steps)  # what will sound
+            probs = rest_bars(probs, rests, draws, self.g.layout, played=heard)
             if shares is not None:  # the rest of the piece makes up the share of steps
                 floors = piece_floors(probs, shares, self.g.layout)
             rows = decode_rows(probs, self.g.layout, floors)

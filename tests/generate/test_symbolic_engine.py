@@ -323,6 +323,12 @@ def test_rest_bars_silences_the_least_sure_bars_and_counts_the_rests_already_the
     second = quiet[0, lead.start + 5].reshape(4, bar)
     assert (lead_bars[5, :3] == second[:3]).all() and (lead_bars[5, 3] == 0).all()  # top only
     assert np.array_equal(back[0, kick], np.where(np.arange(4 * bar) < bar, quiet[0, kick], 0))
+    # a rest never leaves a bar empty: a track playing alone keeps its bars
+    alone = np.zeros((1, LAYOUT.rows, 2 * bar), dtype=np.float32)
+    alone[0, lead.start, :] = 0.9
+    alone[0, LAYOUT.slices["bass"].start, :bar] = 0.9  # the bass plays in bar 0 only
+    kept = rest_bars(alone, {"lead": [1.0]}, np.zeros((1, 1)))
+    assert kept[0, lead.start, :bar].max() == 0 and kept[0, lead.start, bar:].min() > 0.5
     short = p[:, :, : bar // 2 - 1]  # under half a bar: no bar to rest in
     assert np.array_equal(rest_bars(short, {"lead": np.ones(2)}, np.zeros((2, 1))), short)
     # a last part-bar of half a bar or more is a bar, as MuseGAN's EB counts it
