@@ -307,11 +307,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
     t_start = time.perf_counter()
-    n = args.n or (2 if args.fast else 32)
-    reps = args.reps or (20 if args.fast else 200)
+    n = args.n if args.n is not None else (2 if args.fast else 32)
+    reps = args.reps if args.reps is not None else (20 if args.fast else 200)
     splits = [x.strip() for x in args.split.split(",") if x.strip()]
     if n < 1 or reps < 1:
         parser.error(f"--n and --reps must be >= 1, got {n} and {reps}")
+    unknown = [x for x in splits if x not in ("train", "val", "test")]
+    if unknown or not splits:
+        parser.error(f"--split: unknown split(s) {unknown}; choose from val, test")
     if "train" in splits:
         parser.error("--split must name held-out splits (val, test): the model trained on train")
     seconds = args.seconds or (4.0 if args.fast else 6.0)

@@ -202,9 +202,8 @@ def piece_floors(
     return out
 
 
-GROOVE_MIN_SHARE = (
-    0.02  # a step of the beat holding less of the style's drum onsets is off its grid
-)
+# a step of the beat holding less than this share of a style's drum onsets is off its grid
+GROOVE_MIN_SHARE = 0.02
 
 
 class StyleHead:

@@ -122,12 +122,18 @@ def _bench():
     return bench
 
 
-def test_symbolic_refuses_the_training_split_as_reference(capsys):
+def test_symbolic_refuses_bad_arguments_before_loading(capsys):
     bench = _bench()
-    with pytest.raises(SystemExit) as err:
-        bench.main(["--split", "val,train", "--fast"])
-    assert err.value.code == 2
-    assert "held-out splits" in capsys.readouterr().err
+    for args, message in (
+        (["--split", "val,train"], "held-out splits"),
+        (["--split", "nope"], "unknown split"),
+        (["--n", "0"], "--n and --reps must be >= 1"),  # 0 is not "the default"
+        (["--reps", "0"], "--n and --reps must be >= 1"),
+    ):
+        with pytest.raises(SystemExit) as err:
+            bench.main([*args, "--fast"])
+        assert err.value.code == 2
+        assert message in capsys.readouterr().err
 
 
 def test_real_ceiling_counts_genres_real_clips_get_within():
