@@ -24,6 +24,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -147,9 +148,21 @@ def test_symbolic_engine_gives_midi_stems_in_the_browser(app, browser, tmp_path)
 def test_arithmetic_and_explore_tabs(app, browser):
     page = open_page(browser, app)
     page.get_by_role("tab", name="Arithmetic").click()
+    # Gradio mounts a tab's children on its first visit (render_children=False): wait until the
+    # tab shows its initial expression and preview, so the fill cannot land before the textbox
+    # takes its initial value (a CI run timed out here once with the change event lost).
     box = page.locator("#expression textarea")
+    expect(box).to_have_value("techno - monotonous + jazz harmony", timeout=TIMEOUT_MS)
+    page.locator("#normal-form").get_by_text("normal form").wait_for()
     box.fill("jazz + metal - calm")
-    page.locator("#normal-form").get_by_text("jazz + metal − calm").wait_for()
+    expect(box).to_have_value("jazz + metal - calm", timeout=TIMEOUT_MS)
+    form = page.locator("#normal-form")
+    try:
+        form.get_by_text("jazz + metal − calm").wait_for(timeout=60_000)
+    except Exception as err:  # say what the page and the server showed instead
+        log = (app.out / "server.log").read_text()[-3000:]
+        pytest.fail(f"no normal form after 60 s; the preview reads {form.inner_text()!r}, the "
+                    f"box {box.input_value()!r}; server log:\n{log}\n{err}")  # fmt: skip
     page.get_by_role("tab", name="Explore").click()
     page.locator("#map img").click(position={"x": 200, "y": 150})
     page.locator("#explore-message").get_by_text("nearest").wait_for()
