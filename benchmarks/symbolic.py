@@ -300,6 +300,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--no-quantise", action="store_true", help="decode without the model's groove head"
     )
+    parser.add_argument(
+        "--no-voices", action="store_true", help="decode without the model's voice head"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fast", action="store_true", help="a smoke test, not numbers to publish")
     parser.add_argument("--threads", type=int, default=2)
@@ -325,6 +328,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     except (FileNotFoundError, ValueError) as err:
         parser.error(str(err))
     pipe.rests, pipe.quantise = not args.no_rests, not args.no_quantise
+    pipe.voices = not args.no_voices
     genres = [g.strip() for g in args.genres.split(",")] if args.genres else list(pipe.genres)
     genres = genres[:2] if args.fast and not args.genres else genres
     judge = load_judge(None)
@@ -433,6 +437,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "decoding": {
             "rest_head": pipe.rest_head is not None and pipe.rests,
             "groove_head": pipe.groove_head is not None and pipe.quantise,
+            "voice_head": pipe.voice_head is not None and pipe.voices,
             "share_head": pipe.share_head is not None,
         },
         "per_genre": per_genre_out,

@@ -27,7 +27,9 @@ from mmgan.generate.symbolic import (
     GrooveHead,
     RestHead,
     ShareHead,
+    VoiceHead,
     arrange,
+    cap_voices,
     check_line_floors,
     decode_rows,
     piece_floors,
@@ -51,7 +53,9 @@ class SymbolicPipeline(Pipeline):
     generator's hits where it put them. ``rests`` (default True): with a rest head, each
     track rests in as many bars as the style's tracks do
     (:func:`~mmgan.generate.symbolic.rest_bars`); False lets the generator's own
-    probabilities decide."""
+    probabilities decide. ``voices`` (default True): with a voice head, each pitched track
+    sounds at most as many notes at once as the style's tracks do
+    (:func:`~mmgan.generate.symbolic.cap_voices`: a lead line one note at a time)."""
 
     def __init__(self, generator, space, config: dict[str, Any], name: str):
         super().__init__(generator, space, config, name)
@@ -64,10 +68,12 @@ class SymbolicPipeline(Pipeline):
             self.share_head = ShareHead.from_config(config.get("share_head"), space.dim)
             self.groove_head = GrooveHead.from_config(config.get("groove_head"), space.dim)
             self.rest_head = RestHead.from_config(config.get("rest_head"), space.dim)
+            self.voice_head = VoiceHead.from_config(config.get("voice_head"), space.dim)
         except ValueError as err:
             raise ValueError(f"model {name!r}, config.json: {err}") from err
         self.quantise = True
         self.rests = True
+        self.voices = True
         generator.binarize = False  # the pipeline decodes the probabilities itself (features)
 
     @property
@@ -141,8 +147,11 @@ class SymbolicPipeline(Pipeline):
         :attr:`min_note_steps` are dropped (:func:`~mmgan.generate.symbolic.tidy_rows`), as
         every path to the user does. With a rest head and :attr:`rests`, each track first
         rests in the bars the head asks for (:func:`~mmgan.generate.symbolic.rest_bars`,
-        the count drawn from ``seed``); with a groove head and :attr:`quantise`, drum hits
-        are snapped to the style's groove (:func:`~mmgan.generate.symbolic.quantise_drums`)."""
+        the count drawn from ``seed``); with a voice head and :attr:`voices`, each pitched
+        track keeps its most likely notes up to the style's count at every step
+        (:func:`~mmgan.generate.symbolic.cap_voices`); with a groove head and
+        :attr:`quantise`, drum hits are snapped to the style's groove
+        (:func:`~mmgan.generate.symbolic.quantise_drums`)."""
         probs = super().features(style, seed=seed, steps=steps, truncation=truncation).numpy()
         floors = self.line_floors
         shares = self.share_head(style) if self.share_head is not None else None
@@ -159,6 +168,8 @@ class SymbolicPipeline(Pipeline):
             if shares is not None:  # the rest of the piece makes up the share of steps
                 floors = piece_floors(probs, shares, self.g.layout)
             rows = decode_rows(probs, self.g.layout, floors)
+        if self.voice_head is not None and self.voices:
+            rows = cap_voices(rows, probs, self.voice_head(style), self.g.layout)
         if self.groove_head is not None and self.quantise:
             rows = quantise_drums(rows, self.groove_head(style), self.g.layout)
         if tidy:

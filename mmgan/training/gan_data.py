@@ -35,6 +35,8 @@ from mmgan.training.checkpoint import load_state, save_state
 __all__ = ["GENRE_TEMPLATES", "GANData", "load_gan_data"]
 
 GENRE_TEMPLATES = ("{genre}", "a {genre} track", "{genre} music", "some {label}")
+# the voice head caps a track at this quantile over clips of their most notes at once
+VOICE_QUANTILE = 0.9
 
 
 @dataclass
@@ -116,6 +118,39 @@ class GANData:
 
         prototypes, table = self._per_genre(self.track_rests(layout))
         return RestHead(prototypes, table, self.genres, layout.tracks)
+
+    def track_voices(self, layout) -> torch.Tensor:
+        """``[N, pitched tracks]``: the most notes each pitched track of the piano-roll
+        ``layout`` sounds at once in each clip, within its valid length (0: it never plays)."""
+        if self.feats.shape[1] != layout.rows:
+            raise ValueError(f"features have {self.feats.shape[1]} rows, not a roll layout's")
+        n, frames = len(self), self.feats.shape[-1]
+        length = self.lengths if self.lengths is not None else torch.full((n,), frames)
+        valid = torch.arange(frames)[None, :] < length[:, None]  # [N, F]
+        out = [
+            ((self.feats[:, layout.slices[t]] > 0.5).sum(dim=1) * valid).amax(dim=1)
+            for t in layout.tracks[1:]
+        ]
+        return torch.stack(out, dim=1).double()
+
+    def voice_head(self, layout, quantile: float = VOICE_QUANTILE):
+        """A :class:`~mmgan.generate.symbolic.VoiceHead`: per genre and pitched track, the
+        ``quantile`` over the clips that play the track of :meth:`track_voices` (1 where none
+        does). A quantile, not a mean: a genre's clips can differ by arrangement (a fifth of
+        baroque's harmony parts are one line, the rest four-voice chords; a mean of 2.8 would
+        cut every chord to three notes), while the cap is there for the lines that are
+        always one note at a time."""
+        from mmgan.generate.symbolic import VoiceHead
+
+        voices = self.track_voices(layout)
+        prototypes, _ = self._per_genre(voices)
+        table = np.ones((len(self.genres), voices.shape[1]))
+        for g in range(len(self.genres)):
+            for j in range(voices.shape[1]):
+                v = voices[(self.genre == g) & (voices[:, j] > 0), j]
+                if len(v):
+                    table[g, j] = max(1.0, float(torch.quantile(v, quantile)))
+        return VoiceHead(prototypes, table, self.genres, layout.tracks[1:])
 
     def drum_grooves(self, layout) -> tuple[torch.Tensor, torch.Tensor]:
         """``([N, 12], [N])``: each clip's share of drum onsets (runs of one drum key) on each

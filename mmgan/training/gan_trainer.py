@@ -314,6 +314,7 @@ class GANTrainer:
                 "tempo_head": self.data_.tempo_head(),
                 "share_head": self.share_head.to_config(),
                 "rest_head": self.data_.rest_head(unwrap(self.g).layout).to_config(),
+                "voice_head": self.data_.voice_head(unwrap(self.g).layout).to_config(),
                 **self.groove_config(),
             }
         if self.cfg.init_from:  # provenance of a fine-tune: where it started, and how far in

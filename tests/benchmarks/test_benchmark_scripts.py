@@ -93,7 +93,12 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
     args += ["--fast", "--threads", "1", "--no-quantise"]
     r = run_script("symbolic.py", *args, out=tmp_path / "sym.json")
     assert r["split"] == "val,test"  # held out by default
-    assert r["decoding"] == {"rest_head": True, "groove_head": False, "share_head": True}
+    assert r["decoding"] == {
+        "rest_head": True,
+        "groove_head": False,
+        "voice_head": True,
+        "share_head": True,
+    }
     assert all(r["reference_clips"][g] >= 2 for g in r["genres"])  # tiny: one val + one test
     ceiling = r["real_ceiling"]
     assert ceiling["reps"] == 20 and ceiling["n_per_genre"] == 2

@@ -15,7 +15,9 @@ from mmgan.generate.symbolic import (
     GrooveHead,
     RestHead,
     ShareHead,
+    VoiceHead,
     arrange,
+    cap_voices,
     decode_rows,
     piece_floors,
     quantise_drums,
@@ -28,6 +30,7 @@ from mmgan.generate.symbolic import (
 from mmgan.models.pianoroll import STEPS_PER_BEAT, RollLayout
 
 LAYOUT = RollLayout()
+PITCHED = LAYOUT.tracks[1:]
 
 
 def _rows(steps: int = 48) -> np.ndarray:
@@ -311,18 +314,27 @@ def test_rest_bars_silences_the_least_sure_bars_and_counts_the_rests_already_the
     kept[lead, 2 * bar : 3 * bar] = 0  # the rest there is kept silent for any floor
     assert np.array_equal(out[0], kept)  # one rest wanted, one there: nothing else moves
     assert out[1, lead].max() == 0  # all four bars
-    # resting in more bars than the head says: the surest come back, drums never
+    # resting in more bars than the head says: the surest come back
     quiet = np.zeros((1, LAYOUT.rows, 4 * bar), dtype=np.float32)
     kick = LAYOUT.slices["drums"].start
     for b, conf in enumerate((0.9, 0.3, 0.45, 0.2)):  # only bar 0 passes 0.5
         quiet[0, [lead.start, lead.start + 5], b * bar : (b + 1) * bar] = [[conf], [conf / 2]]
         quiet[0, kick, b * bar : (b + 1) * bar : 12] = conf
+    quiet[0, kick + 2, 6:bar:12] = 0.8  # bar 0's groove: kick on the beats, a snare between
     back = rest_bars(quiet, {"lead": [0.25], "drums": [0.0]}, np.zeros((1, 2)))
     lead_bars = back[0, lead].reshape(48, 4, bar)
     assert lead_bars.max(axis=(0, 2)).tolist() == pytest.approx([0.9, 0.501, 0.501, 0.0])
     second = quiet[0, lead.start + 5].reshape(4, bar)
     assert (lead_bars[5, :3] == second[:3]).all() and (lead_bars[5, 3] == 0).all()  # top only
-    assert np.array_equal(back[0, kick], np.where(np.arange(4 * bar) < bar, quiet[0, kick], 0))
+    # drums, never playing there by themselves, play the nearest bar they play in again
+    drums = back[0, LAYOUT.slices["drums"]].reshape(-1, 4, bar)
+    groove = quiet[0, LAYOUT.slices["drums"], :bar] > 0.5
+    assert np.array_equal(drums[:, 0], quiet[0, LAYOUT.slices["drums"], :bar])
+    assert all(np.array_equal(drums[:, b] > 0.5, groove) for b in (1, 2, 3))
+    # a pitched bar with nothing over the lowest floor plays its nearest sounding bar again
+    back = rest_bars(quiet, {"lead": [0.0]}, np.zeros((1, 1)))
+    again = back[0, lead, 3 * bar :] > 0.5
+    assert np.array_equal(again, quiet[0, lead, :bar] > 0.5) and again.any()
     # a rest never leaves a bar empty: a track playing alone keeps its bars
     alone = np.zeros((1, LAYOUT.rows, 2 * bar), dtype=np.float32)
     alone[0, lead.start, :] = 0.9
@@ -378,6 +390,57 @@ def test_groove_and_rest_heads_read_the_nearest_genres_rows_round_trip_and_rejec
         rest(np.zeros((2, 5)))
 
 
+def test_cap_voices_keeps_a_tracks_most_likely_notes_at_each_step():
+    lead, harmony = LAYOUT.slices["lead"], LAYOUT.slices["harmony"]
+    p = np.zeros((2, LAYOUT.rows, 24), dtype=np.float32)
+    p[:, lead.start + 3, :] = 0.6  # a note fading ...
+    p[:, lead.start + 5, 12:] = 0.8  # ... while the next rises: both above 0.5 from step 12
+    p[:, lead.start + 7, 12:] = 0.7
+    p[:, harmony.start : harmony.start + 3, :] = 0.9  # a three-note chord
+    rows = p > 0.5
+    caps = {"lead": np.array([1, 2]), "harmony": np.array([3, 3])}
+    out = cap_voices(rows, p, caps)
+    assert out.dtype == bool and out.shape == rows.shape
+    one, two = out[0, lead], out[1, lead]
+    assert np.nonzero(one[:, :12].any(axis=1))[0].tolist() == [3]  # alone: untouched
+    assert np.nonzero(one[:, 12:].any(axis=1))[0].tolist() == [5]  # the likeliest only
+    assert np.nonzero(two[:, 12:].any(axis=1))[0].tolist() == [5, 7]
+    assert (out.sum(axis=1) > 0).sum() == (rows.sum(axis=1) > 0).sum()  # every step sounds
+    assert np.array_equal(out[:, harmony], rows[:, harmony])  # within its cap
+    assert np.array_equal(out[:, LAYOUT.slices["drums"]], rows[:, LAYOUT.slices["drums"]])
+    assert np.array_equal(cap_voices(rows, p, {}), rows) and rows[0, lead.start + 7, 12]  # new
+    for bad, match in (
+        ({"drums": np.array([1, 1])}, "pitched track"),
+        ({"lead": np.array([1])}, "pitched track"),
+        ({"lead": np.array([0, 1])}, "whole numbers >= 1"),
+        ({"lead": np.array([1.5, 1])}, "whole numbers >= 1"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            cap_voices(rows, p, bad)
+    with pytest.raises(ValueError, match="alike"):
+        cap_voices(rows, p[:, :, :10], caps)
+
+
+def test_voice_head_rounds_the_nearest_genres_counts_and_rejects_bad_heads():
+    rng = np.random.default_rng(3)
+    protos = rng.normal(size=(2, 8))
+    unit = protos / np.linalg.norm(protos, axis=1, keepdims=True)
+    head = VoiceHead(protos, [[1.0, 4.0, 1.0], [2.0, 3.0, 2.0]], ["baroque", "metal"], PITCHED)
+    caps = head(unit)
+    assert caps["lead"].tolist() == [1, 2] and caps["harmony"].tolist() == [4, 3]
+    assert caps["bass"].dtype.kind == "i"
+    blend = head(unit.sum(axis=0, keepdims=True))  # as near to both: 1.5 -> 2, 3.5 -> 4
+    assert blend["lead"].tolist() == [2] and blend["harmony"].tolist() == [4]
+    again = VoiceHead.from_config(json.loads(json.dumps(head.to_config())), dim=8)
+    assert all(np.array_equal(again(unit)[t], caps[t]) for t in PITCHED)
+    with pytest.raises(ValueError, match="voice counts >= 1"):
+        VoiceHead(protos, [[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]], ["a", "b"], PITCHED)
+    with pytest.raises(ValueError, match="distinct pitched tracks"):
+        VoiceHead(protos, np.ones((2, 3)), ["a", "b"], ["drums", "bass", "lead"])
+    with pytest.raises(ValueError, match="voice head needs tracks, prototypes"):
+        VoiceHead.from_config({"table": [[1.0] * 3]})
+
+
 def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
     from mmgan import Pipeline
 
@@ -414,6 +477,19 @@ def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
     rested = pipe.features(s, seed=3, steps=16).numpy() > 0.5
     assert not rested[:, track].any()
     assert np.array_equal(rested[:, drums], snapped[:, drums])
+    # a voice head of one note at a time: no pitched track sounds two at once, none falls
+    # silent where it sounded; without one, the tiny model stacks notes
+    assert config["voice_head"]["tracks"] == list(PITCHED)
+    assert isinstance(pipe.voice_head, VoiceHead)
+    pipe.rest_head, pipe.voices = None, False
+    stacked = pipe.features(s, seed=3, steps=16, tidy=False).numpy() > 0.5
+    assert any((stacked[:, LAYOUT.slices[t]].sum(axis=1) > 1).any() for t in PITCHED)
+    pipe.voice_head, pipe.voices = VoiceHead(one, [[1.0, 1.0, 1.0]], ["any"], PITCHED), True
+    single = pipe.features(s, seed=3, steps=16, tidy=False).numpy() > 0.5
+    for t in PITCHED:
+        sl = LAYOUT.slices[t]
+        assert (single[:, sl].sum(axis=1) <= 1).all()
+        assert np.array_equal(single[:, sl].any(axis=1), stacked[:, sl].any(axis=1))
 
 
 def test_bad_line_floors_or_share_head_in_a_model_config_are_clear_errors(

@@ -564,6 +564,51 @@ def test_gan_data_rests_and_grooves_per_genre_fit_the_rest_and_groove_heads():
     assert silent.groove_head(layout) is None  # no drums: no groove to fit
 
 
+def test_gan_data_voices_per_genre_fit_the_voice_head():
+    from mmgan.generate.symbolic import VoiceHead
+    from mmgan.models.pianoroll import RollLayout
+    from mmgan.training.gan_data import GANData
+
+    layout, n, frames = RollLayout(), 8, 96
+    g = torch.Generator().manual_seed(1)
+    centres = torch.nn.functional.normalize(torch.randn(2, 16, generator=g), dim=-1)
+    genre = torch.tensor([0] * 4 + [1] * 4)
+    styles = torch.nn.functional.normalize(
+        centres[genre][:, None] + 0.05 * torch.randn(n, 3, 16, generator=g), dim=-1
+    )
+    feats = torch.zeros(n, layout.rows, frames, dtype=torch.float16)
+    harmony, lead = layout.slices["harmony"].start, layout.slices["lead"].start
+    feats[:, lead, :48] = 1.0  # every clip: a one-note lead ...
+    feats[:3, harmony : harmony + 3, :] = 1.0  # genre 0: three-note chords in 3 clips,
+    feats[3, harmony, :] = 1.0  # a single line in the fourth
+    feats[4, lead + 4, :12] = 1.0  # genre 1: no harmony; one clip's lead plays two at once
+    feats[5, lead + 4, 60:] = 1.0  # ... and another's only in the padding (not counted)
+    lengths = torch.full((n,), frames)
+    lengths[5] = 48
+    data = GANData(
+        feats,
+        styles,
+        genre,
+        ["chords", "lines"],
+        torch.zeros(layout.rows),
+        torch.ones(layout.rows),
+        centres[:, None],
+        torch.ones(2),
+        lengths=lengths,
+    )
+    voices = data.track_voices(layout)  # [N, 3]: bass, harmony, lead
+    assert voices[:, 0].tolist() == [0.0] * n  # no bass anywhere
+    assert voices[:, 1].tolist() == [3.0, 3.0, 3.0, 1.0, 0.0, 0.0, 0.0, 0.0]
+    assert voices[:, 2].tolist() == [1.0] * 4 + [2.0, 1.0, 1.0, 1.0]
+    head = data.voice_head(layout)
+    assert isinstance(head, VoiceHead) and head.genres == ("chords", "lines")
+    # the 0.9 quantile over the clips playing the track (1 where none does)
+    assert head.table[0].tolist() == [1.0, 3.0, 1.0]  # four-clip [1, 3, 3, 3] -> 3
+    assert head.table[1].tolist() == pytest.approx([1.0, 1.0, 1.7])  # [1, 1, 1, 2] -> 1.7
+    caps = head(centres.numpy())
+    assert caps["harmony"].tolist() == [3, 1] and caps["lead"].tolist() == [1, 2]
+
+
 def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_data(tmp_path):
     from mmgan.training.gan_trainer import GANTrainer
 
