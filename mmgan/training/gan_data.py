@@ -136,9 +136,9 @@ class GANData:
     def voice_head(self, layout, quantile: float = VOICE_QUANTILE):
         """A :class:`~mmgan.generate.symbolic.VoiceHead`: per genre and pitched track, the
         ``quantile`` over the clips that play the track of :meth:`track_voices` (1 where none
-        does). A quantile, not a mean: a genre's clips can differ by arrangement (a fifth of
-        baroque's harmony parts are one line, the rest four-voice chords; a mean of 2.8 would
-        cut every chord to three notes), while the cap is there for the lines that are
+        does). A quantile, not a mean: a genre's clips can differ by arrangement (two in five
+        of baroque's harmony parts are one line, the rest four-voice chords; a mean of 2.8
+        would cut every chord to three notes), while the cap is there for the lines that are
         always one note at a time."""
         from mmgan.generate.symbolic import VoiceHead
 
