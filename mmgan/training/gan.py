@@ -109,7 +109,6 @@ class GANTrainConfig:
     imle_refine: int = 0  # symbolic IMLE: gradient steps on the nearest draw's anchors
     imle_refine_lr: float = 0.1  # their Adam learning rate (anchors keep their norm)
     imle_refine_noise: bool = False  # refine the per-step noise too (each channel keeps its norm)
-    imle_track_balance: bool = False  # pick the nearest draw with each track counting alike
     init_from: str = ""  # a model folder whose generator weights start the run (fine-tuning)
     note_weight: float = 4.0  # IMLE's cross-entropy: a missed note costs this many silent cells
     text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
@@ -325,22 +324,6 @@ def _note_bce(logits: torch.Tensor, real: torch.Tensor, cfg, reduce: bool = True
     return out.mean(dim=(1, 2))
 
 
-def track_balanced_cost(layout, logits: torch.Tensor, real: torch.Tensor, cfg, m: int):
-    """``[n, m]``: how far each of ``m`` candidate rolls (``logits [n * m, R, T]``) is from
-    its real roll, each track counting alike: per track, the note cross-entropy standardised
-    over the candidates of one real roll, summed over tracks. Why: by the plain cross-entropy
-    over all cells, the harmony's and the drums' many notes decide which draw is nearest,
-    and the lead's one note at a time barely counts, so the lead the generator is pulled
-    toward is whichever the draw happened to have."""
-    weight = torch.tensor(cfg.note_weight, device=logits.device)
-    on = (real > 0).float()
-    cells = F.binary_cross_entropy_with_logits(logits, on, pos_weight=weight, reduction="none")
-    per = torch.stack([cells[:, layout.slices[t]].mean(dim=(1, 2)) for t in layout.tracks], 1)
-    per = per.view(-1, m, per.shape[1])  # [n, m, tracks]
-    z = (per - per.mean(dim=1, keepdim=True)) / per.std(dim=1, keepdim=True).clamp(min=1e-6)
-    return z.sum(dim=2)
-
-
 @torch.no_grad()
 def imle_latents(g, real: torch.Tensor, style: torch.Tensor, cfg, gen) -> PianoLatents:
     """Implicit maximum likelihood (Li & Malik 2018): for each real roll, the latents whose
@@ -352,10 +335,7 @@ def imle_latents(g, real: torch.Tensor, style: torch.Tensor, cfg, gen) -> PianoL
     n, m = len(real), cfg.imle_candidates
     lat = g.sample_latents(n * m, real.shape[-1] // g.upsample, generator=gen).to(real.device)
     logits = g.logits(style.repeat_interleave(m, 0), lat)
-    if cfg.imle_track_balance:
-        cost = track_balanced_cost(g.layout, logits, real.repeat_interleave(m, 0), cfg, m)
-    else:
-        cost = _note_bce(logits, real.repeat_interleave(m, 0), cfg, reduce=False).view(n, m)
+    cost = _note_bce(logits, real.repeat_interleave(m, 0), cfg, reduce=False).view(n, m)
     near = lat.index(torch.arange(n, device=cost.device) * m + cost.argmin(dim=1))
     return refine_anchors(g, near, real, style, cfg) if cfg.imle_refine > 0 else near
 

@@ -103,13 +103,11 @@ class GANTrainer:
             or cfg.imle_refine < 0
             or cfg.imle_refine_lr <= 0
             or not isinstance(cfg.imle_refine_noise, bool)
-            or not isinstance(cfg.imle_track_balance, bool)
         ):
             raise ValueError(
-                f"imle_refine must be a whole number >= 0, imle_refine_lr > 0, and "
-                f"imle_refine_noise and imle_track_balance true or false, got "
-                f"{cfg.imle_refine!r}, {cfg.imle_refine_lr!r}, {cfg.imle_refine_noise!r} and "
-                f"{cfg.imle_track_balance!r}"
+                f"imle_refine must be a whole number >= 0, imle_refine_lr > 0 and "
+                f"imle_refine_noise true or false, got {cfg.imle_refine!r}, "
+                f"{cfg.imle_refine_lr!r} and {cfg.imle_refine_noise!r}"
             )
         if resume and not (Path(out) / STATE_NAME).is_file():  # before minutes of data loading
             raise FileNotFoundError(

@@ -326,40 +326,6 @@ def test_imle_picks_the_nearest_of_the_candidates_and_trains(tiny_corpus, tmp_pa
         GANTrainer(spec, tiny_corpus, tmp_path / "y", progress=False)
 
 
-def test_track_balanced_imle_lets_the_lead_decide_which_draw_is_nearest(tiny_corpus, tmp_path):
-    from mmgan.models.pianoroll import RollLayout
-    from mmgan.training.gan import _note_bce, track_balanced_cost
-    from mmgan.training.gan_trainer import GANTrainer
-
-    layout, t = RollLayout(), 24
-    real = torch.full((1, layout.rows, t), -1.0)
-    chord = [layout.slices["harmony"].start + k for k in (0, 4, 7, 12)]
-    real[0, chord] = 1.0  # a four-note chord held throughout, a one-note lead line
-    lead = layout.slices["lead"].start
-    real[0, lead, :12], real[0, lead + 2, 12:] = 1.0, 1.0
-    base = torch.where(real > 0, 4.0, -4.0)
-    a, b, c = base.clone(), base.clone(), base.clone()
-    a[0, lead : lead + 3] = -4.0  # A: the chord exactly, no lead at all
-    b[0, chord[:2]] = -4.0  # B: the lead exactly, half the chord missing
-    c[0, chord] = -4.0  # C: no chord, and the lead an octave off
-    c[0, lead : lead + 3], c[0, lead + 12] = -4.0, 4.0
-    logits = torch.cat([a, b, c])
-    cfg = GANTrainConfig(imle_candidates=3)
-    plain = _note_bce(logits, real.repeat(3, 1, 1), cfg, reduce=False)
-    assert plain.argmin().item() == 0  # the chord's notes outweigh the lead's
-    balanced = track_balanced_cost(layout, logits, real.repeat(3, 1, 1), cfg, 3)
-    assert balanced.shape == (1, 3) and balanced.argmin().item() == 1
-    run_cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
-    run_cfg.lambdas = {**run_cfg.lambdas, "imle": 1.0}
-    run_cfg.imle_batch, run_cfg.imle_candidates = 2, 3
-    run_cfg.imle_track_balance = True
-    logs = GANTrainer(run_cfg, tiny_corpus, tmp_path / "bal", progress=False).train_step(0)
-    assert logs["g/imle"] > 0
-    run_cfg.imle_track_balance = "yes"
-    with pytest.raises(ValueError, match="imle_track_balance true or false"):
-        GANTrainer(run_cfg, tiny_corpus, tmp_path / "bad", progress=False)
-
-
 def test_imle_refinement_moves_only_the_anchors_closer_and_keeps_their_norms():
     from mmgan.models.pianoroll import PianoRollGenerator
     from mmgan.training.gan import _note_bce, imle_latents, refine_anchors
