@@ -540,9 +540,13 @@ def test_the_shipped_symbolic_model_writes_playable_midi(tmp_path):
 
     card = (SYMBOLIC_MODEL / "MODEL_CARD.md").read_text()
     assert "configs/symbolic-small.yaml" in card  # the exact commands that made it
-    assert "configs/symbolic-small-v4.yaml" in card
+    assert "configs/symbolic-small-v4.yaml" in card and "configs/symbolic-small-v5.yaml" in card
     pipe = Pipeline.from_pretrained(engine="symbolic")
     assert pipe.rest_head is not None and pipe.groove_head is not None  # fitted at export
+    assert pipe.voice_head is not None
+    assert json.loads((SYMBOLIC_MODEL / "config.json").read_text())["init_from"] == (
+        "runs/symbolic-v4/model"
+    )
     assert set(pipe.rest_head.genres) == set(pipe.genres)
     r = pipe("jazz metal with blast beats", seconds=8, seed=0)
     r.save(tmp_path)

@@ -77,6 +77,9 @@ def test_configs_load():
     for stage in (sym4a, sym4):  # v3's recipe otherwise
         same = replace(stage, steps=sym3.steps, imle_refine_noise=False, init_from=sym3.init_from)
         assert to_dict(same) == to_dict(sym3)
+    sym5 = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small-v5.yaml")  # shipped
+    assert sym5.init_from == "runs/symbolic-v4/model" and sym5.lambdas["imle"] == 25.0
+    assert to_dict(replace(sym5, lambdas=sym4.lambdas, init_from=sym4.init_from)) == to_dict(sym4)
 
 
 def test_augment_is_seeded_and_keeps_shape():
