@@ -420,17 +420,9 @@ class ShareHead(_TrackShares, RidgeHead):
         return self._shares(self.linear(style))
 
 
-class RestHead(_TrackShares, PrototypeHead):
-    """In how many of its bars each track rests: per genre, the mean over its training clips
-    of the share of 4-beat bars (a last part-bar of half a bar or more counts, as in
-    MuseGAN's EB) in which the track plays nothing, read by the style's nearness to each
-    genre (:class:`PrototypeHead`), fitted at export. The pipeline silences that share of
-    each piece's bars, the ones where the generator is least sure of the track
-    (:func:`rest_bars`): a generator pulled toward crops of many pieces at once hedges and
-    plays through, so the shipped v3's jazz lead rested in 5 % of its bars against 33 % in
-    the corpus, and its metal lead never (10 %)."""
+class _TrackPrototypeHead(_TrackShares, PrototypeHead):
+    """A :class:`PrototypeHead` with one output per track (its table ``[G, tracks]``)."""
 
-    label = "rest head"
     keys = "tracks, prototypes, table, genres and temperature"
 
     def __init__(self, prototypes, table, genres, tracks, temperature=PROTOTYPE_TEMPERATURE):
@@ -448,6 +440,19 @@ class RestHead(_TrackShares, PrototypeHead):
 
     def to_config(self) -> dict[str, object]:
         return {"tracks": list(self.tracks), **super().to_config()}
+
+
+class RestHead(_TrackPrototypeHead):
+    """In how many of its bars each track rests: per genre, the mean over its training clips
+    of the share of 4-beat bars (a last part-bar of half a bar or more counts, as in
+    MuseGAN's EB) in which the track plays nothing, read by the style's nearness to each
+    genre (:class:`PrototypeHead`), fitted at export. The pipeline silences that share of
+    each piece's bars, the ones where the generator is least sure of the track
+    (:func:`rest_bars`): a generator pulled toward crops of many pieces at once hedges and
+    plays through, so the shipped v3's jazz lead rested in 5 % of its bars against 33 % in
+    the corpus, and its metal lead never (10 %)."""
+
+    label = "rest head"
 
     def __call__(self, style) -> dict[str, np.ndarray]:
         """``{track: [n]}``: the share of bars each track rests in, in [0, 1]."""
@@ -475,7 +480,7 @@ class GrooveHead(PrototypeHead):
         return np.where(total > 0, pred / np.maximum(total, 1e-12), 1.0 / STEPS_PER_BEAT)
 
 
-class VoiceHead(_TrackShares, PrototypeHead):
+class VoiceHead(_TrackPrototypeHead):
     """How many notes each pitched track sounds at once at most: per genre, a quantile over
     its training clips of each clip's most simultaneous notes in the track
     (:meth:`~mmgan.training.gan_data.GANData.voice_head`), read by the style's nearness to
@@ -488,26 +493,12 @@ class VoiceHead(_TrackShares, PrototypeHead):
     metal's lead, 1.24)."""
 
     label = "voice head"
-    keys = "tracks, prototypes, table, genres and temperature"
     allowed, kind = ROLES[1:], "pitched tracks"
 
     def __init__(self, prototypes, table, genres, tracks, temperature=PROTOTYPE_TEMPERATURE):
-        super().__init__(prototypes, table, genres, temperature, self._check_tracks(tracks))
+        super().__init__(prototypes, table, genres, tracks, temperature)
         if (self.table < 1).any():
             raise ValueError(f"{self.label} table must hold voice counts >= 1, got {self.table}")
-
-    @classmethod
-    def _from_config(cls, config: Mapping) -> StyleHead:
-        return cls(
-            config["prototypes"],
-            config["table"],
-            config["genres"],
-            config["tracks"],
-            config["temperature"],
-        )
-
-    def to_config(self) -> dict[str, object]:
-        return {"tracks": list(self.tracks), **super().to_config()}
 
     def __call__(self, style) -> dict[str, np.ndarray]:
         """``{track: [n]}`` integer voice caps (the blended counts rounded, at least 1)."""

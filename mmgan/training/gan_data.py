@@ -68,11 +68,9 @@ class GANData:
         each pitched track of the piano-roll ``layout`` sounds (symbolic family)."""
         if self.feats.shape[1] != layout.rows:
             raise ValueError(f"features have {self.feats.shape[1]} rows, not a roll layout's")
-        n, frames = len(self), self.feats.shape[-1]
-        length = self.lengths if self.lengths is not None else torch.full((n,), frames)
-        valid = torch.arange(frames)[None, :] < length[:, None]  # [N, F]
+        valid = self._valid()  # [N, F]
         out = [
-            ((self.feats[:, layout.slices[t]] > 0.5).any(dim=1) & valid).sum(1) / length
+            ((self.feats[:, layout.slices[t]] > 0.5).any(dim=1) & valid).sum(1) / valid.sum(1)
             for t in layout.tracks[1:]
         ]
         return torch.stack(out, dim=1).double()
@@ -124,9 +122,7 @@ class GANData:
         ``layout`` sounds at once in each clip, within its valid length (0: it never plays)."""
         if self.feats.shape[1] != layout.rows:
             raise ValueError(f"features have {self.feats.shape[1]} rows, not a roll layout's")
-        n, frames = len(self), self.feats.shape[-1]
-        length = self.lengths if self.lengths is not None else torch.full((n,), frames)
-        valid = torch.arange(frames)[None, :] < length[:, None]  # [N, F]
+        valid = self._valid()  # [N, F]
         out = [
             ((self.feats[:, layout.slices[t]] > 0.5).sum(dim=1) * valid).amax(dim=1)
             for t in layout.tracks[1:]
@@ -183,6 +179,12 @@ class GANData:
             return None
         prototypes, table = self._per_genre(shares, clips=has, empty=1.0 / STEPS_PER_BEAT)
         return GrooveHead(prototypes, table, self.genres)
+
+    def _valid(self) -> torch.Tensor:
+        """``[N, F]`` bool: the steps within each clip's valid length (all without lengths)."""
+        n, frames = len(self), self.feats.shape[-1]
+        length = self.lengths if self.lengths is not None else torch.full((n,), frames)
+        return torch.arange(frames)[None, :] < length[:, None]
 
     def _per_genre(
         self, y: torch.Tensor, clips: torch.Tensor | None = None, empty: float = 0.0
