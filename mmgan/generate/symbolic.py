@@ -498,7 +498,11 @@ class VoiceHead(_TrackPrototypeHead):
     def __init__(self, prototypes, table, genres, tracks, temperature=PROTOTYPE_TEMPERATURE):
         super().__init__(prototypes, table, genres, tracks, temperature)
         if (self.table < 1).any():
-            raise ValueError(f"{self.label} table must hold voice counts >= 1, got {self.table}")
+            g, j = np.argwhere(self.table < 1)[0]
+            raise ValueError(
+                f"{self.label} table must hold voice counts >= 1, got {self.table[g, j]:g} for "
+                f"{self.genres[g]}'s {self.tracks[j]}"
+            )
 
     def __call__(self, style) -> dict[str, np.ndarray]:
         """``{track: [n]}`` integer voice caps (the blended counts rounded, at least 1)."""

@@ -433,7 +433,7 @@ def test_voice_head_rounds_the_nearest_genres_counts_and_rejects_bad_heads():
     assert blend["lead"].tolist() == [2] and blend["harmony"].tolist() == [4]
     again = VoiceHead.from_config(json.loads(json.dumps(head.to_config())), dim=8)
     assert all(np.array_equal(again(unit)[t], caps[t]) for t in PITCHED)
-    with pytest.raises(ValueError, match="voice counts >= 1"):
+    with pytest.raises(ValueError, match="voice counts >= 1, got 0 for a.s harmony"):
         VoiceHead(protos, [[1.0, 0.0, 1.0], [1.0, 1.0, 1.0]], ["a", "b"], PITCHED)
     with pytest.raises(ValueError, match="distinct pitched tracks"):
         VoiceHead(protos, np.ones((2, 3)), ["a", "b"], ["drums", "bass", "lead"])
