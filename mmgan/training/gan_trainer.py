@@ -48,6 +48,10 @@ from mmgan.utils import atomic_write_text
 
 __all__ = ["GANTrainer"]
 
+# generator settings a fine-tune may change: no weight depends on them (the anchors are
+# interpolated to one latent per beat before any layer sees them)
+LATENT_ONLY = frozenset({"z_every"})
+
 
 def _check_init_folder(folder: str, family: str) -> None:
     """A clear error when ``init_from`` holds no model, or one of the other family
@@ -196,11 +200,12 @@ class GANTrainer:
         """Start the generator (and its EMA) from an exported model's weights: fine-tuning a
         shipped model (its exported weights are the EMA generator's; the discriminator and
         the optimisers start fresh). The model must be of this config's family and
-        architecture and use this style space."""
+        architecture and use this style space; settings that only shape the latents
+        (:data:`LATENT_ONLY`: how far apart the time anchors sit) may differ."""
         from mmgan.weights import CheckpointError
 
         other, config = type(g).from_pretrained(folder)
-        mine = dict(g.config)
+        mine = {k: v for k, v in g.config.items() if k not in LATENT_ONLY}
         theirs = {k: config.get(k) for k in mine}
         if theirs != mine:
             diff = {k: (theirs[k], mine[k]) for k in mine if theirs[k] != mine[k]}

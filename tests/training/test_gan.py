@@ -422,6 +422,12 @@ def test_init_from_starts_the_generator_from_a_model_and_refuses_another_shape(
     with pytest.raises(CheckpointError, match="differs from this config's.*track_channels"):
         GANTrainer(cfg, tiny_corpus, tmp_path / "c", progress=False)
     cfg.piano.track_channels -= 8
+    every, cfg.piano.z_every = cfg.piano.z_every, 1  # anchors every beat: denser latents,
+    denser = GANTrainer(cfg, tiny_corpus, tmp_path / "f", progress=False)
+    assert denser.g_ema.z_every == 1 and every != 1  # the same weights
+    for name, value in exported.state_dict().items():
+        assert torch.equal(denser.g_ema.state_dict()[name], value.float()), name
+    cfg.piano.z_every = every
     cfg.init_from = str(tmp_path / "nowhere")
     with pytest.raises(FileNotFoundError, match="init_from .*nowhere: no model folder"):
         GANTrainer(cfg, tmp_path / "no-corpus", tmp_path / "d", progress=False)  # before data
