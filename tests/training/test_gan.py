@@ -506,18 +506,38 @@ def test_gan_data_track_shares_and_share_head_recover_how_often_tracks_play():
         ).track_shares(layout)
 
 
-def test_gan_data_rests_and_grooves_per_genre_fit_the_rest_and_groove_heads():
-    from mmgan.generate.symbolic import GrooveHead, RestHead
-    from mmgan.models.pianoroll import RollLayout
+def two_genre_rolls(feats, names, seed: int, **extra):
+    """A ``GANData`` over synthetic rolls ``feats [8, rows, F]``: clips 0-3 of genre
+    ``names[0]``, 4-7 of ``names[1]``, each clip's three style vectors near its genre's
+    centre. Returns ``(data, centres [2, 16])``."""
     from mmgan.training.gan_data import GANData
 
-    layout, n, frames, bar = RollLayout(), 8, 192, 48
-    g = torch.Generator().manual_seed(0)
+    n, rows = feats.shape[0], feats.shape[1]
+    g = torch.Generator().manual_seed(seed)
     centres = torch.nn.functional.normalize(torch.randn(2, 16, generator=g), dim=-1)
-    genre = torch.tensor([0] * 4 + [1] * 4)
+    genre = torch.tensor([0] * (n // 2) + [1] * (n - n // 2))
     styles = torch.nn.functional.normalize(
         centres[genre][:, None] + 0.05 * torch.randn(n, 3, 16, generator=g), dim=-1
     )
+    data = GANData(
+        feats,
+        styles,
+        genre,
+        list(names),
+        torch.zeros(rows),
+        torch.ones(rows),
+        centres[:, None],
+        torch.ones(2),
+        **extra,
+    )
+    return data, centres
+
+
+def test_gan_data_rests_and_grooves_per_genre_fit_the_rest_and_groove_heads():
+    from mmgan.generate.symbolic import GrooveHead, RestHead
+    from mmgan.models.pianoroll import RollLayout
+
+    layout, n, frames, bar = RollLayout(), 8, 192, 48
     feats = torch.zeros(n, layout.rows, frames, dtype=torch.float16)
     kick, lead = layout.slices["drums"].start, layout.slices["lead"].start
     feats[:4, kick, ::12] = 1.0  # genre 0: kicks on every beat, a lead in bars 0 and 2
@@ -529,17 +549,8 @@ def test_gan_data_rests_and_grooves_per_genre_fit_the_rest_and_groove_heads():
     clip_steps = torch.full((n,), frames)
     clip_steps[3] = 2 * bar + bar // 2  # 2.5 bars written (its lead in bars 0 and 2), padded
     feats[3, :, clip_steps[3] :] = 0
-    data = GANData(
-        feats,
-        styles,
-        genre,
-        ["rock", "pads"],
-        torch.zeros(layout.rows),
-        torch.ones(layout.rows),
-        centres[:, None],
-        torch.ones(2),
-        lengths=torch.full((n,), frames),
-        clip_steps=clip_steps,
+    data, centres = two_genre_rolls(
+        feats, ["rock", "pads"], 0, lengths=torch.full((n,), frames), clip_steps=clip_steps
     )
     rests = data.track_rests(layout)  # [N, 4]: drums, bass, harmony, lead
     assert rests.shape == (n, 4)
@@ -560,31 +571,15 @@ def test_gan_data_rests_and_grooves_per_genre_fit_the_rest_and_groove_heads():
     rows = groove(centres.numpy())
     assert rows[0, [0, 6]] == pytest.approx([0.5, 0.5], abs=1e-3)
     assert rows[1] == pytest.approx(np.full(12, 1 / 12), abs=1e-3)  # no drums: an even row
-    silent = GANData(
-        feats * 0,
-        styles,
-        genre,
-        ["rock", "pads"],
-        data.mean,
-        data.std,
-        centres[:, None],
-        torch.ones(2),
-    )
+    silent, _ = two_genre_rolls(feats * 0, ["rock", "pads"], 0)
     assert silent.groove_head(layout) is None  # no drums: no groove to fit
 
 
 def test_gan_data_voices_per_genre_fit_the_voice_head():
     from mmgan.generate.symbolic import VoiceHead
     from mmgan.models.pianoroll import RollLayout
-    from mmgan.training.gan_data import GANData
 
     layout, n, frames = RollLayout(), 8, 96
-    g = torch.Generator().manual_seed(1)
-    centres = torch.nn.functional.normalize(torch.randn(2, 16, generator=g), dim=-1)
-    genre = torch.tensor([0] * 4 + [1] * 4)
-    styles = torch.nn.functional.normalize(
-        centres[genre][:, None] + 0.05 * torch.randn(n, 3, 16, generator=g), dim=-1
-    )
     feats = torch.zeros(n, layout.rows, frames, dtype=torch.float16)
     harmony, lead = layout.slices["harmony"].start, layout.slices["lead"].start
     feats[:, lead, :48] = 1.0  # every clip: a one-note lead ...
@@ -594,17 +589,7 @@ def test_gan_data_voices_per_genre_fit_the_voice_head():
     feats[5, lead + 4, 60:] = 1.0  # ... and another's only in the padding (not counted)
     lengths = torch.full((n,), frames)
     lengths[5] = 48
-    data = GANData(
-        feats,
-        styles,
-        genre,
-        ["chords", "lines"],
-        torch.zeros(layout.rows),
-        torch.ones(layout.rows),
-        centres[:, None],
-        torch.ones(2),
-        lengths=lengths,
-    )
+    data, centres = two_genre_rolls(feats, ["chords", "lines"], 1, lengths=lengths)
     voices = data.track_voices(layout)  # [N, 3]: bass, harmony, lead
     assert voices[:, 0].tolist() == [0.0] * n  # no bass anywhere
     assert voices[:, 1].tolist() == [3.0, 3.0, 3.0, 1.0, 0.0, 0.0, 0.0, 0.0]
