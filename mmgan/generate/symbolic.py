@@ -615,7 +615,7 @@ def rest_bars(
             if len(silent) > want:  # rests too often: bring bars back
                 back = silent[np.argsort(-best[i, silent], kind="stable")][: len(silent) - want]
                 resting = [k for k in silent if k not in set(back)]
-                sources = [k for k in np.nonzero(sounds[i])[0] if k not in set(resting)]
+                sources = sorted(set(np.nonzero(sounds[i])[0].tolist()) - set(resting))
                 for k in back:
                     a, b = edges[k]
                     q = p[i, sl, a:b]
