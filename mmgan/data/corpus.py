@@ -8,6 +8,7 @@
       audio/<genre>/<id>.wav    16-bit mono WAV, loudness-normalised to -16 LUFS, peak <= -1 dBFS
       midi/<genre>/<id>.mid     the clip's score as multi-track General MIDI
       pianoroll/<genre>/<id>.npz  uint8 velocities [4 tracks, steps, 128], 12 steps per beat
+                                  (a re-struck note starts after a one-step gap: audio/midi.py)
       records/<id>.json         per-clip "done" marker (resuming skips these clips)
 
 Every file is written atomically and a clip's record is written last, so a killed

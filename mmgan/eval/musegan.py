@@ -10,7 +10,8 @@
   sounds (empty bars are EB's business); pitched tracks only.
 - ``QN/<track>``: share of notes lasting at least 1/8 beat. MuseGAN's threshold is 3 steps
   at its 24 steps per beat (a 32nd note); at 12 steps per beat that is >= 2 steps. A note
-  is a run of active steps at one pitch (a roll cannot tell re-struck notes apart).
+  is a run of active steps at one pitch (the corpus's rolls leave a one-step gap before a
+  re-struck note, :mod:`mmgan.audio.midi`, so repeated notes count one by one).
 - ``DP``: share of drum onsets on the 16th-note grid. MuseGAN counts active drum cells with
   0.1 credit one step (1/24 beat) off the grid; a 12-steps-per-beat roll has no positions
   that close, so the grid is strict, and onsets are counted so a long crash counts once.
