@@ -37,7 +37,9 @@ the model's tempo head, instruments from the genre's production), then:
 
 The rolls are decoded as the pipeline decodes them for users (share, rest and groove heads
 when the model has them: :class:`mmgan.generate.symbolic_pipeline.SymbolicPipeline`);
-``--no-rests`` / ``--no-quantise`` leave the rest / groove head out, to see what each does.
+``--no-rests`` / ``--no-quantise`` / ``--no-voices`` / ``--no-figures`` leave the rest /
+groove / voice / figure head out, to see what each does; ``--presence`` decodes with
+``pipe.presence`` on (whole pieces without a track, as the corpus's clips often are).
 
 ``--fast``: 2 genres, 2 clips, 4 s, 10 reference clips per genre, 20 draws: a smoke test.
 """
@@ -303,6 +305,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--no-voices", action="store_true", help="decode without the model's voice head"
     )
+    parser.add_argument(
+        "--no-figures", action="store_true", help="decode without the model's figure head"
+    )
+    parser.add_argument(
+        "--presence",
+        action="store_true",
+        help="leave whole tracks out of pieces with the model's presence head (pipe.presence)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fast", action="store_true", help="a smoke test, not numbers to publish")
     parser.add_argument("--threads", type=int, default=2)
@@ -328,7 +338,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     except (FileNotFoundError, ValueError) as err:
         parser.error(str(err))
     pipe.rests, pipe.quantise = not args.no_rests, not args.no_quantise
-    pipe.voices = not args.no_voices
+    pipe.voices, pipe.figures = not args.no_voices, not args.no_figures
+    pipe.presence = args.presence
     genres = [g.strip() for g in args.genres.split(",")] if args.genres else list(pipe.genres)
     genres = genres[:2] if args.fast and not args.genres else genres
     judge = load_judge(None)
@@ -436,8 +447,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "fast": bool(args.fast),
         "decoding": {
             "rest_head": pipe.rest_head is not None and pipe.rests,
+            "presence_head": pipe.presence_head is not None and pipe.rests and pipe.presence,
             "groove_head": pipe.groove_head is not None and pipe.quantise,
             "voice_head": pipe.voice_head is not None and pipe.voices,
+            "figure_head": pipe.figure_head is not None and pipe.figures and pipe.voices,
             "share_head": pipe.share_head is not None,
         },
         "per_genre": per_genre_out,

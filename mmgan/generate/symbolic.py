@@ -30,6 +30,7 @@ __all__ = [
     "GROOVE_MIN_SHARE",
     "GrooveHead",
     "PROTOTYPE_TEMPERATURE",
+    "PresenceHead",
     "PrototypeHead",
     "RestHead",
     "RidgeHead",
@@ -46,6 +47,10 @@ __all__ = [
     "tidy_rows",
     "VoiceHead",
     "cap_voices",
+    "FIGURE_FIELDS",
+    "FigureHead",
+    "figure_lines",
+    "note_runs",
     "write_midi",
 ]
 
@@ -459,6 +464,35 @@ class RestHead(_TrackPrototypeHead):
         return self._shares(self.mix(style))
 
 
+class PresenceHead(_TrackPrototypeHead):
+    """How often a piece leaves each track out altogether: per genre and track, the
+    probability that the pipeline silences the track for a whole piece, on top of the pieces
+    in which the generator itself gives it nothing it could play — ``(a - g) / (1 - g)``,
+    clipped to [0, 1], where ``a`` is the share of the genre's training clips without the
+    track and ``g`` the share of the generator's pieces for "a <genre> track" in which the
+    pipeline, decoding without this head, plays nothing in the track (measured at export:
+    :meth:`~mmgan.training.gan_trainer.GANTrainer.generator_absence`; a track the generator
+    gives nothing to play cannot be brought back); read by the style's nearness to each genre
+    (:class:`PrototypeHead`). With it, the model's :class:`RestHead` holds the share of bars
+    a track rests in over the clips that play it; a pipeline with ``presence`` off (its
+    default: ``SymbolicPipeline``) rests the track in that much more of every piece's bars
+    instead of leaving it out.
+
+    Why: the corpus's arrangements leave whole tracks out — techno its harmony in 34 % of
+    clips and its lead in 52 %, idm its harmony in 44 %, jazz its lead in 30 %, folk its
+    drums in 39 % — while the generator, pulled toward many crops at once, plays nearly
+    every track in every piece (4 %, 4 %, 12 %, 0 %, 0 % on the shipped v5), and a rest
+    head spreading those absences over bars gives every piece the same line-up: on the
+    diversity descriptor, whose track means count an absent track as a different piece,
+    techno's pieces varied half as much as the corpus's (0.48-0.50 of it)."""
+
+    label = "presence head"
+
+    def __call__(self, style) -> dict[str, np.ndarray]:
+        """``{track: [n]}``: the probability a piece leaves the track out, in [0, 1]."""
+        return self._shares(self.mix(style))
+
+
 class GrooveHead(PrototypeHead):
     """Where in the beat a style's drum hits fall: per genre, the histogram of its training
     clips' drum onsets over the 12 steps of a beat (clips with drums; a genre without drums
@@ -549,6 +583,244 @@ def cap_voices(
     return on
 
 
+FIGURE_FIELDS = ("length", "repeat", *(f"step {i}" for i in range(STEPS_PER_BEAT)))
+FIGURE_BAR = 4 * STEPS_PER_BEAT  # chords are struck again at the same steps of every 4 beats
+
+
+class FigureHead(PrototypeHead):
+    """How a style's one-voice lines move: per genre and pitched track, over its training
+    clips that play the track, the mean of each clip's median note length (steps), the share
+    of its notes that repeat the note before's pitch, and the histogram of its note onsets
+    over the 12 steps of a beat (:meth:`~mmgan.training.gan_data.GANData.figure_head`), read
+    by the style's nearness to each genre (:class:`PrototypeHead`), fitted at export. The
+    pipeline breaks the generator's held notes into notes of that length
+    (:func:`figure_lines`).
+
+    Why: the generator's probabilities for a fast line are a band, not a line — trained
+    toward the nearest of many crops by cross-entropy, it learns which pitches a line uses
+    but not when each sounds. In the shipped v5, "a baroque track" gave its lead C#5 at
+    0.55-0.69 for four beats with E5, D#5, G#4 and B4 at 0.2-0.5 beside it; decoded, that
+    is one held C#5 where the corpus's baroque lead plays 10.4 notes a bar of 3 steps
+    (median) through five pitch classes. Decoding with a threshold or the most likely cell
+    keeps only the band's top; drawing each note of the line from the band keeps what the
+    generator says about the pitches."""
+
+    label = "figure head"
+    allowed = ROLES[1:]
+
+    def __init__(self, prototypes, table, genres, tracks, temperature=PROTOTYPE_TEMPERATURE):
+        tracks = tuple(str(t) for t in tracks)
+        if any(t not in self.allowed for t in tracks) or len(set(tracks)) != len(tracks):
+            raise ValueError(
+                f"{self.label} tracks must be distinct pitched tracks {self.allowed}, got {tracks}"
+            )
+        self.tracks = tracks
+        self.outputs = tuple(f"{t} {f}" for t in tracks for f in FIGURE_FIELDS)
+        super().__init__(prototypes, table, genres, temperature)
+        k = len(FIGURE_FIELDS)
+        for j, track in enumerate(tracks):
+            block = self.table[:, j * k : (j + 1) * k]
+            bad = (block[:, 0] < 0) | (block[:, 1] < 0) | (block[:, 1] > 1)
+            bad |= (block[:, 2:] < 0).any(axis=1)
+            if bad.any():
+                g = int(np.nonzero(bad)[0][0])
+                raise ValueError(
+                    f"{self.label}: {self.genres[g]}'s {track} needs a length >= 0, a repeat "
+                    f"share in [0, 1] and onset shares >= 0, got {block[g].round(3).tolist()}"
+                )
+
+    @classmethod
+    def _from_config(cls, config: Mapping) -> StyleHead:
+        return cls(
+            config["prototypes"],
+            config["table"],
+            config["genres"],
+            config["tracks"],
+            config["temperature"],
+        )
+
+    def to_config(self) -> dict[str, object]:
+        return {"tracks": list(self.tracks), **super().to_config()}
+
+    def __call__(self, style) -> dict[str, dict[str, np.ndarray]]:
+        """``{track: {"length": [n], "repeat": [n], "onsets": [n, 12]}}`` (onset shares
+        summing to 1; even where a genre's clips had none)."""
+        mix = self.mix(style)
+        k, out = len(FIGURE_FIELDS), {}
+        for j, track in enumerate(self.tracks):
+            block = mix[:, j * k : (j + 1) * k]
+            hist = np.clip(block[:, 2:], 0.0, None)
+            total = hist.sum(axis=1, keepdims=True)
+            hist = np.where(total > 0, hist / np.maximum(total, 1e-12), 1.0 / STEPS_PER_BEAT)
+            out[track] = {
+                "length": np.clip(block[:, 0], 0.0, None),
+                "repeat": np.clip(block[:, 1], 0.0, 1.0),
+                "onsets": hist,
+            }
+        return out
+
+
+def note_runs(x: np.ndarray) -> list[tuple[int, int]]:
+    """``[(start, end)]`` of the runs of True in a 1-D bool array."""
+    edges = np.diff(np.concatenate([[0], x.astype(np.int8), [0]]))
+    starts, ends = np.nonzero(edges == 1)[0].tolist(), np.nonzero(edges == -1)[0].tolist()
+    return list(zip(starts, ends, strict=True))
+
+
+def figure_lines(
+    rows: np.ndarray,
+    probs: np.ndarray,
+    figures: Mapping[str, Mapping[str, np.ndarray]],
+    caps: Mapping[str, np.ndarray],
+    seeds: Sequence[int],
+    layout: RollLayout | None = None,
+    min_share: float = GROOVE_MIN_SHARE,
+) -> np.ndarray:
+    """On/off rows ``[n, R, T]`` whose one-voice lines move as the style's do: in each piece
+    ``i`` and pitched track of ``figures`` (:class:`FigureHead`) whose voice cap
+    (``caps``, :class:`VoiceHead`) is 1, every note at least twice the style's note
+    ``length`` is broken into notes of about that length. Each new note starts on a step of
+    the beat holding at least ``min_share`` of the style's ``onsets`` (the one nearest a
+    length after the note before; notes of at least 2 steps); with probability ``repeat``
+    it strikes the note before's pitch again (a one-step gap before it, as in the corpus's
+    rolls: :mod:`mmgan.audio.midi`), else a pitch drawn from the track's cells the generator
+    gives at least :data:`LINE_FLOOR_LOWEST` at its first step (``probs [n, R, T]``, those
+    the rows were decoded from), in proportion to their probability, the note before's left
+    out (none left: the note goes on). The first note keeps its pitch. Before that, each of
+    the line's notes that strikes the note before's pitch again keeps it with probability
+    ``repeat``, else takes a pitch drawn the same way (where the note's steps, and one on
+    either side, are free in that row): the generator's lines repeat pitches far more than
+    the corpus's (measured on the shipped v5: the baroque bass played 6.1 notes a bar of
+    the corpus's length through 2.0 pitch classes, the corpus's 3.4; jazz's walking bass
+    1.75 for 2.73).
+
+    A track of more voices (a chord) is only struck again: at each new onset, with
+    probability ``repeat``, all its notes alike, at the same steps of every 4 beats (a
+    steady groove), with the one-step gap. Rests are untouched; draws come from ``seeds``
+    (one per piece), so a seed gives the same piece. See :class:`FigureHead` for why.
+    Returns a new array."""
+    layout = layout or RollLayout()
+    on = np.array(np.asarray(rows) > 0.5, dtype=bool)
+    p = np.asarray(probs, dtype=np.float64)
+    if on.ndim != 3 or on.shape[1] != layout.rows or p.shape != on.shape:
+        raise ValueError(
+            f"expected rows and probabilities [n, {layout.rows}, T] alike, got {on.shape} "
+            f"and {p.shape}"
+        )
+    n = on.shape[0]
+    if len(seeds) != n:
+        raise ValueError(f"need one seed per piece ({n}), got {len(seeds)}")
+    for track, fig in figures.items():
+        if track not in layout.slices or track == "drums":
+            raise ValueError(f"figures are for pitched tracks {layout.tracks[1:]}, got {track!r}")
+        length = np.asarray(fig["length"], dtype=np.float64).reshape(-1)
+        repeat = np.asarray(fig["repeat"], dtype=np.float64).reshape(-1)
+        onsets = np.asarray(fig["onsets"], dtype=np.float64).reshape(-1, STEPS_PER_BEAT)
+        cap = np.asarray(caps.get(track, np.full(n, 2))).reshape(-1)
+        if not (len(length) == len(repeat) == len(onsets) == len(cap) == n):
+            raise ValueError(
+                f"figures and caps of {track!r} need one entry per piece ({n}), got "
+                f"{len(length)}, {len(repeat)}, {len(onsets)} and {len(cap)}"
+            )
+        if not (np.isfinite(length).all() and np.isfinite(repeat).all()):
+            raise ValueError(f"figures of {track!r} hold NaN or infinite values")
+        sl = layout.slices[track]
+        for i in range(n):
+            if length[i] >= 1:
+                allowed = onsets[i] >= min_share
+                rng = np.random.default_rng([int(seeds[i]) % 2**63, 0xF16])
+                piece = (on[i, sl], p[i, sl], int(cap[i]), float(length[i]), float(repeat[i]))
+                _figure_piece(*piece, allowed if allowed.any() else ~allowed, rng)
+    return on
+
+
+def _figure_piece(block, q, cap: int, length: float, repeat: float, allowed, rng) -> None:
+    """:func:`figure_lines` on one piece's track: ``block [P, T]`` (a view, changed in
+    place), its probabilities ``q``, voice cap, note length, repeat share and the steps of
+    the beat new notes may start on (``allowed [12]``)."""
+    if cap == 1:
+        _repitch(block, q, repeat, rng)
+    notes = [(r, ab) for r in np.nonzero(block.any(axis=1))[0] for ab in note_runs(block[r])]
+    again: dict[int, bool] = {}  # chords: whether notes at a step of the bar strike again
+    last: dict[int, int] = {}
+    for r, (a, b) in notes:
+        starts = _onsets(a, b, length, allowed) if b - a >= 2 * length else [a]
+        if len(starts) == 1:
+            continue
+        if cap == 1:
+            _figure(block, q, r, starts, b, repeat, rng)
+            continue
+        for o in starts[1:]:  # a chord: struck again or held, all its notes alike,
+            pos = o % FIGURE_BAR  # ... and alike in every bar (a steady groove)
+            if pos not in again:
+                again[pos] = rng.random() < repeat
+            if again[pos] and o - last.get(r, a) >= 3:
+                block[r, o - 1] = False
+                last[r] = o
+
+
+def _onsets(a: int, b: int, length: float, allowed) -> list[int]:
+    """Where the notes breaking up a note from step ``a`` to ``b`` start: ``a``, then each
+    time the allowed step nearest ``length`` after the last (the earlier on a tie), at least
+    half a length (and 2 steps) after it and 2 steps before ``b``."""
+    gap = max(2, int(np.ceil(length / 2)))
+    starts = [a]
+    while True:
+        near = [s for s in range(starts[-1] + gap, b - 1) if allowed[s % STEPS_PER_BEAT]]
+        if not near:
+            return starts
+        starts.append(min(near, key=lambda s: (abs(s - starts[-1] - length), s)))
+
+
+def _draw_pitch(q_step: np.ndarray, previous: int, rng) -> int | None:
+    """A row drawn from the cells of ``q_step [P]`` at or above :data:`LINE_FLOOR_LOWEST`,
+    in proportion to their probability, ``previous`` left out (None when none is left)."""
+    cand = q_step >= LINE_FLOOR_LOWEST
+    cand[previous] = False
+    if not cand.any():
+        return None
+    w = np.where(cand, q_step, 0.0)
+    return int(rng.choice(len(w), p=w / w.sum()))
+
+
+def _repitch(block, q, repeat: float, rng) -> None:
+    """In a one-voice ``block [P, T]``, each note that strikes the note before's pitch again
+    keeps it with probability ``repeat``, else takes a pitch drawn by :func:`_draw_pitch` at
+    its first step (:func:`figure_lines`)."""
+    notes = sorted(
+        (a, b, r) for r in np.nonzero(block.any(axis=1))[0] for a, b in note_runs(block[r])
+    )
+    previous = None
+    for a, b, r in notes:
+        if r == previous and rng.random() >= repeat:
+            new = _draw_pitch(q[:, a], r, rng)
+            if new is not None and not block[new, max(a - 1, 0) : b + 1].any():
+                block[r, a:b] = False
+                block[new, a:b] = True
+                r = new
+        previous = r
+
+
+def _figure(block, q, pitch: int, starts: list[int], end: int, repeat: float, rng) -> None:
+    """Rewrite the note of row ``pitch`` from ``starts[0]`` to ``end`` of ``block [P, T]`` as
+    notes starting at ``starts`` (:func:`figure_lines`)."""
+    block[pitch, starts[0] : end] = False
+    last = starts[0]
+    for o, e in zip(starts, [*starts[1:], end], strict=True):
+        if o > starts[0]:
+            again = rng.random() < repeat
+            drawn = None if again else _draw_pitch(q[:, o], pitch, rng)
+            if again and o - last >= 3:  # struck again: a gap before, as in the corpus
+                block[pitch, o - 1] = False
+                last = o
+            elif drawn is not None:
+                pitch, last = drawn, o
+            # (else the note goes on)
+        block[pitch, o:e] = True
+    if end < block.shape[1] and block[pitch, end] and end - last >= 3:
+        block[pitch, end - 1] = False  # the next note has this pitch: keep them apart
+
+
 def rest_bars(
     probs: np.ndarray,
     rests: Mapping[str, np.ndarray],
@@ -569,7 +841,8 @@ def rest_bars(
     track's most likely cell, where the generator is least sure of it. A track that rests in
     more bars than that is brought back in the ones where it is most sure: a pitched
     track's most likely cell at each step plays (is raised to just over 0.5) where it passes
-    :data:`LINE_FLOOR_LOWEST`, the lowest line floor; where nothing is that likely, and
+    :data:`LINE_FLOOR_LOWEST`, the lowest line floor (if that makes a note of at least 2
+    steps: shorter ones are tidied away); where nothing is that likely, and
     always for drums, the track plays the bar nearest it in which it plays (the earlier one
     on a tie) again, as a drummer keeps a groove going (measured on the shipped v4: techno's
     drums rested in 18 % of bars, the corpus's never; symphonic's in 8 %). A bar is never
@@ -623,9 +896,12 @@ def rest_bars(
                     if track != "drums":  # its most likely cell, where it passes the floor
                         top = q.argmax(axis=0)
                         lift = q[top, np.arange(b - a)] > LINE_FLOOR_LOWEST
-                        cols = np.nonzero(lift)[0]
-                        q[top[lift], cols] = np.maximum(q[top[lift], cols], 0.501)
-                        lifted = bool(lift.any())
+                        cells = np.zeros(q.shape, dtype=bool)
+                        cells[top[lift], np.nonzero(lift)[0]] = True
+                        # (only if that makes a note of 2 steps: shorter ones are tidied away)
+                        if any(e - s >= 2 for row in cells for s, e in note_runs(row)):
+                            q[cells] = np.maximum(q[cells], 0.501)
+                            lifted = True
                     if not lifted and sources:  # else the nearest bar it plays, again
                         src = min(sources, key=lambda j, k=k: (abs(j - k), j))
                         c = edges[src][0]
@@ -645,18 +921,23 @@ def quantise_drums(
     groove: np.ndarray,
     layout: RollLayout | None = None,
     min_share: float = GROOVE_MIN_SHARE,
+    track: str = "drums",
 ) -> np.ndarray:
     """On/off rows ``[..., R, T]`` (bool) with every drum hit on a step of the beat that holds
     less than ``min_share`` of ``groove`` (``[12]`` shares, or ``[n, 12]``, one per piece along
     the first axis: :class:`GrooveHead`) moved to the nearest step that holds more (the
     earlier one on a tie; a hit landing on another of the same drum merges with it). A hit
-    is a run of active steps of one drum key; it moves whole. Pitched tracks are untouched.
+    is a run of active steps of one drum key; it moves whole. Other tracks are untouched.
+    ``track``: quantise that track's notes instead (a note moves whole, as a hit does; the
+    pipeline snaps pitched notes to the onset grid of the style's :class:`FigureHead`).
     Returns a new array."""
     layout = layout or RollLayout()
     on = np.array(np.asarray(rows) > 0.5, dtype=bool)
     g = np.asarray(groove, dtype=np.float64)
     if on.ndim < 2 or on.shape[-2] != layout.rows:
         raise ValueError(f"expected rows [..., {layout.rows}, T], got {on.shape}")
+    if track not in layout.slices:
+        raise ValueError(f"unknown track {track!r}; tracks are {layout.tracks}")
     if g.shape[-1] != STEPS_PER_BEAT or not np.isfinite(g).all():
         raise ValueError(f"groove must be finite shares [..., {STEPS_PER_BEAT}], got {g.shape}")
     if g.ndim == 2:
@@ -666,7 +947,7 @@ def quantise_drums(
                 f"and {g.shape}"
             )
         return np.stack(
-            [quantise_drums(r, q, layout, min_share) for r, q in zip(on, g, strict=True)]
+            [quantise_drums(r, q, layout, min_share, track) for r, q in zip(on, g, strict=True)]
         )
     if g.ndim != 1:
         raise ValueError(f"groove must be [12] or [n, 12], got {g.shape}")
@@ -679,7 +960,7 @@ def quantise_drums(
     shift = np.zeros(STEPS_PER_BEAT, dtype=int)
     for pos in range(STEPS_PER_BEAT):
         shift[pos] = next(int(o) for o in offsets if (pos + o) % STEPS_PER_BEAT in allowed)
-    drums = on[..., layout.slices["drums"], :]
+    drums = on[..., layout.slices[track], :]
     flat = drums.reshape(-1, drums.shape[-1])
     out = np.zeros_like(flat)
     t = flat.shape[-1]
@@ -690,7 +971,7 @@ def quantise_drums(
             lo, hi = max(a + d, 0), min(b + d, t)
             if lo < hi:
                 out[r, lo:hi] = True
-    on[..., layout.slices["drums"], :] = out.reshape(drums.shape)
+    on[..., layout.slices[track], :] = out.reshape(drums.shape)
     return on
 
 

@@ -20,6 +20,7 @@ model), so a resumed run starts in seconds.
 from __future__ import annotations
 
 import hashlib
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -110,12 +111,39 @@ class GANData:
             out.append((~sounds & valid).sum(1) / bars.clamp(min=1))
         return torch.stack(out, dim=1).double()
 
-    def rest_head(self, layout):
-        """A :class:`~mmgan.generate.symbolic.RestHead`: :meth:`track_rests` per genre."""
+    def rest_head(self, layout, playing_only: bool = False):
+        """A :class:`~mmgan.generate.symbolic.RestHead`: :meth:`track_rests` per genre; with
+        ``playing_only``, over the genre's clips that play the track (1 where none does), as
+        beside a :meth:`presence_head`."""
         from mmgan.generate.symbolic import RestHead
 
-        prototypes, table = self._per_genre(self.track_rests(layout))
-        return RestHead(prototypes, table, self.genres, layout.tracks)
+        rests = self.track_rests(layout)
+        if not playing_only:
+            prototypes, table = self._per_genre(rests)
+            return RestHead(prototypes, table, self.genres, layout.tracks)
+        cols = [
+            self._per_genre(rests[:, [j]], clips=rests[:, j] < 1, empty=1.0)
+            for j in range(rests.shape[1])
+        ]
+        table = np.concatenate([t for _, t in cols], axis=1)
+        return RestHead(cols[0][0], table, self.genres, layout.tracks)
+
+    def presence_head(self, layout, generator_absent=None):
+        """A :class:`~mmgan.generate.symbolic.PresenceHead`: per genre and track, with ``a``
+        the share of its clips that rest the track in every bar (:meth:`track_rests`) and
+        ``g`` the share of the generator's pieces without it (``generator_absent [G,
+        tracks]``, from :meth:`~mmgan.training.gan_trainer.GANTrainer.generator_absence`; 0
+        when not given), the probability ``(a - g) / (1 - g)`` clipped to [0, 1]."""
+        from mmgan.generate.symbolic import PresenceHead
+
+        prototypes, absent = self._per_genre((self.track_rests(layout) >= 1).double())
+        g = np.zeros_like(absent) if generator_absent is None else np.asarray(generator_absent)
+        if g.shape != absent.shape:
+            raise ValueError(
+                f"generator_absent must be [{len(self.genres)}, tracks], got {g.shape}"
+            )
+        table = np.clip((absent - g) / np.maximum(1.0 - g, 1e-9), 0.0, 1.0)
+        return PresenceHead(prototypes, table, self.genres, layout.tracks)
 
     def track_voices(self, layout) -> torch.Tensor:
         """``[N, pitched tracks]``: the most notes each pitched track of the piano-roll
@@ -147,6 +175,66 @@ class GANData:
                 if len(v):
                     table[g, j] = max(1.0, float(torch.quantile(v, quantile)))
         return VoiceHead(prototypes, table, self.genres, layout.tracks[1:])
+
+    def track_figures(self, layout) -> tuple[torch.Tensor, torch.Tensor]:
+        """``([N, pitched tracks, 14], [N, pitched tracks])``: for each clip and pitched track
+        of the piano-roll ``layout``, within the clip's valid length, the median length of its
+        notes (runs of one pitch, in steps), the share of its notes (after its first onset) that
+        repeat a pitch struck at the onset before (notes grouped by onset, so a chord's notes
+        follow the chord before),
+        its note onsets' shares on each of the 12 steps of a beat — the fields of
+        :data:`~mmgan.generate.symbolic.FIGURE_FIELDS` — and whether it plays."""
+        from mmgan.generate.symbolic import FIGURE_FIELDS, note_runs
+        from mmgan.models.pianoroll import STEPS_PER_BEAT
+
+        if self.feats.shape[1] != layout.rows:
+            raise ValueError(f"features have {self.feats.shape[1]} rows, not a roll layout's")
+        tracks = layout.tracks[1:]
+        out = torch.zeros(len(self), len(tracks), len(FIGURE_FIELDS), dtype=torch.float64)
+        plays = torch.zeros(len(self), len(tracks), dtype=torch.bool)
+        valid = self._valid()
+        for i in range(len(self)):
+            clip = (self.feats[i][:, valid[i]] > 0.5).numpy()
+            for j, track in enumerate(tracks):
+                notes = sorted(
+                    (a, b - a, r)
+                    for r, row in enumerate(clip[layout.slices[track]])
+                    if row.any()
+                    for a, b in note_runs(row)
+                )
+                if not notes:
+                    continue
+                starts = np.array([a for a, _, _ in notes])
+                at: dict[int, set[int]] = {}
+                for a, _, r in notes:
+                    at.setdefault(a, set()).add(r)
+                onsets = sorted(at)
+                same = [
+                    r in at[o1]
+                    for o1, o2 in zip(onsets[:-1], onsets[1:], strict=True)
+                    for r in at[o2]
+                ]
+                hist = np.bincount(starts % STEPS_PER_BEAT, minlength=STEPS_PER_BEAT)
+                out[i, j, 0] = float(np.median([n for _, n, _ in notes]))
+                out[i, j, 1] = float(np.mean(same)) if same else 0.0
+                out[i, j, 2:] = torch.from_numpy(hist / hist.sum())
+                plays[i, j] = True
+        return out, plays
+
+    def figure_head(self, layout):
+        """A :class:`~mmgan.generate.symbolic.FigureHead`: :meth:`track_figures` per genre and
+        pitched track, over the genre's clips that play the track (length 0 where none does:
+        its lines are left as they are)."""
+        from mmgan.generate.symbolic import FigureHead
+
+        figures, plays = self.track_figures(layout)
+        tables, prototypes = [], None
+        for j in range(figures.shape[1]):
+            prototypes, table = self._per_genre(figures[:, j], clips=plays[:, j])
+            tables.append(table)
+        return FigureHead(
+            prototypes, np.concatenate(tables, axis=1), self.genres, layout.tracks[1:]
+        )
 
     def drum_grooves(self, layout) -> tuple[torch.Tensor, torch.Tensor]:
         """``([N, 12], [N])``: each clip's share of drum onsets (runs of one drum key) on each
@@ -328,7 +416,7 @@ def _rolls(data: Path, rows: dict, ds, min_steps: int) -> tuple[torch.Tensor, to
     from mmgan.audio.midi import load_pianoroll
     from mmgan.models.pianoroll import RollLayout
 
-    layout, out = RollLayout(), []
+    layout, out, merged = RollLayout(), [], 0
     for item in ds.items:
         rel = rows.get(item.id, {}).get("pianoroll_file")
         if not rel or not (data / rel).is_file():
@@ -337,7 +425,16 @@ def _rolls(data: Path, rows: dict, ds, min_steps: int) -> tuple[torch.Tensor, to
                 "family trains on corpora built by `mmgan dataset build` (or with piano-rolls)"
             )
         z = load_pianoroll(data / rel)
+        merged += "restrike_gaps" not in z
         out.append(layout.to_rows(z["pianoroll"], [str(r) for r in z["roles"]]))
+    if merged:
+        warnings.warn(
+            f"{merged} of {len(ds.items)} piano-rolls in {data} were built before re-struck "
+            "notes left a gap (mmgan.audio.midi): repeated notes are merged into held ones "
+            "there, and a model trained on them cannot play them; rebuild the corpus with "
+            "`mmgan dataset build`",
+            stacklevel=2,
+        )
     lengths = torch.tensor([r.shape[1] for r in out])
     steps = max(min_steps, int(lengths.max()))
     rolls = np.zeros((len(out), layout.rows, steps), dtype=np.float32)

@@ -52,6 +52,8 @@ __all__ = ["GANTrainer"]
 # interpolated to one latent per beat before any layer sees them)
 LATENT_ONLY = frozenset({"z_every"})
 
+ABSENCE_SEED = 0xAB5E  # the generator's pieces measured for the presence head
+
 
 def _check_init_folder(folder: str, family: str) -> None:
     """A clear error when ``init_from`` holds no model, or one of the other family
@@ -314,14 +316,18 @@ class GANTrainer:
 
         extra = {}
         if self.cfg.family == "symbolic":
+            layout = unwrap(self.g).layout
             extra = {
                 "family": "symbolic",
                 "tempo_head": self.data_.tempo_head(),
                 "share_head": self.share_head.to_config(),
-                "rest_head": self.data_.rest_head(unwrap(self.g).layout).to_config(),
-                "voice_head": self.data_.voice_head(unwrap(self.g).layout).to_config(),
+                "rest_head": self.data_.rest_head(layout, playing_only=True).to_config(),
+                "voice_head": self.data_.voice_head(layout).to_config(),
+                "figure_head": self.data_.figure_head(layout).to_config(),
                 **self.groove_config(),
             }
+            absent = self.generator_absence({**extra, "genres": self.data_.genres})
+            extra["presence_head"] = self.data_.presence_head(layout, absent).to_config()
         if self.cfg.init_from:  # provenance of a fine-tune: where it started, and how far in
             start = Path(self.cfg.init_from) / "config.json"
             before = json.loads(start.read_text()).get("trained_steps") if start.is_file() else None
@@ -337,6 +343,31 @@ class GANTrainer:
             "genres": self.data_.genres,
             "trained_steps": self.step,
         }
+
+    @torch.no_grad()
+    def generator_absence(self, config: dict[str, Any], n: int = 32):
+        """Symbolic family, ``[G, tracks]``: per training genre, the share of ``n`` pieces
+        for "a <genre> track" (the EMA generator, its own seeds, as long as the corpus's
+        clips at the tempo head's tempo) in which a track plays nothing when decoded as the
+        pipeline decodes with ``config``'s heads (no presence head), for the presence head."""
+        import numpy as np
+
+        from mmgan.generate.symbolic_pipeline import SymbolicPipeline
+        from mmgan.models.pianoroll import STEPS_PER_BEAT
+
+        pipe = SymbolicPipeline(copy.deepcopy(self.g_ema).cpu(), self.space, config, "export")
+        data, layout = self.data_, pipe.g.layout
+        seconds = (data.clip_steps.double() / STEPS_PER_BEAT * 60.0 / data.bpm.double()).median()
+        text = self.space.encode_text([f"a {x} track" for x in data.genres]).cpu()
+        out = []
+        for k, style in enumerate(text):
+            steps = pipe.beats_for(float(seconds), pipe.tempo(style))
+            batch = style[None].expand(n, -1)
+            rows = pipe.features(batch, seed=ABSENCE_SEED + k, steps=steps).numpy() > 0.5
+            out.append(
+                [(~rows[:, layout.slices[t]].any(axis=(1, 2))).mean() for t in layout.tracks]
+            )
+        return np.asarray(out, dtype=np.float64)
 
     @cached_property
     def share_head(self):

@@ -95,8 +95,10 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
     assert r["split"] == "val,test"  # held out by default
     assert r["decoding"] == {
         "rest_head": True,
+        "presence_head": False,
         "groove_head": False,
         "voice_head": True,
+        "figure_head": True,
         "share_head": True,
     }
     assert all(r["reference_clips"][g] >= 2 for g in r["genres"])  # tiny: one val + one test

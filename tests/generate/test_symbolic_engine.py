@@ -12,13 +12,18 @@ import pytest
 import torch
 
 from mmgan.generate.symbolic import (
+    FIGURE_FIELDS,
+    FigureHead,
     GrooveHead,
+    PresenceHead,
     RestHead,
     ShareHead,
     VoiceHead,
     arrange,
     cap_voices,
     decode_rows,
+    figure_lines,
+    note_runs,
     piece_floors,
     quantise_drums,
     rest_bars,
@@ -241,8 +246,10 @@ def test_the_pipeline_decodes_each_piece_with_its_share_heads_floors(pipe, tiny_
     s = pipe.space.encode_text(["a folk track", "a techno track"])
     plain = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
     plain.share_head, plain.line_floors = None, {}
+    plain.figure_head = None  # (its figures and grid move notes: the floors alone here)
     none = plain.features(s, seed=4, steps=8, tidy=False).numpy() > 0.5
     busy = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
+    busy.figure_head = None
     dim = pipe.space.dim
     busy.share_head = ShareHead(np.zeros((3, dim)), [1.0, 1.0, 1.0], ["bass", "harmony", "lead"])
     full = busy.features(s, seed=4, steps=8, tidy=False).numpy() > 0.5
@@ -255,6 +262,7 @@ def test_the_pipeline_decodes_each_piece_with_its_share_heads_floors(pipe, tiny_
     assert np.array_equal(mixed[0], full[0]) and np.array_equal(mixed[1], none[1])
     fixed = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
     fixed.share_head, fixed.line_floors = None, {"bass": 0.25, "harmony": 0.25, "lead": 0.25}
+    fixed.figure_head = None
     low = fixed.features(s, seed=4, steps=8, tidy=False).numpy() > 0.5  # models without a head
     assert (low >= full).all()  # every floor of a piece is at least the lowest, 0.25
 
@@ -335,6 +343,13 @@ def test_rest_bars_silences_the_least_sure_bars_and_counts_the_rests_already_the
     back = rest_bars(quiet, {"lead": [0.0]}, np.zeros((1, 1)))
     again = back[0, lead, 3 * bar :] > 0.5
     assert np.array_equal(again, quiet[0, lead, :bar] > 0.5) and again.any()
+    # ... and so does one whose likely cells would only make one-step notes (tidied away)
+    flicker = quiet.copy()
+    flicker[0, lead, 3 * bar :] = 0.0
+    flicker[0, lead.start + 9, 3 * bar + 5 : 4 * bar : 4] = 0.4  # single steps over the floor
+    back = rest_bars(flicker, {"lead": [0.0]}, np.zeros((1, 1)))
+    again = back[0, lead, 3 * bar :] > 0.5
+    assert np.array_equal(again, quiet[0, lead, :bar] > 0.5)
     # a rest never leaves a bar empty: a track playing alone keeps its bars
     alone = np.zeros((1, LAYOUT.rows, 2 * bar), dtype=np.float32)
     alone[0, lead.start, :] = 0.9
@@ -441,6 +456,143 @@ def test_voice_head_rounds_the_nearest_genres_counts_and_rejects_bad_heads():
         VoiceHead.from_config({"table": [[1.0] * 3]})
 
 
+def _figures(length, repeat, onsets, n=1, tracks=("lead",)):
+    return {
+        t: {
+            "length": np.full(n, float(length)),
+            "repeat": np.full(n, float(repeat)),
+            "onsets": np.tile(np.asarray(onsets, dtype=float), (n, 1)),
+        }
+        for t in tracks
+    }
+
+
+def test_figure_lines_breaks_a_held_note_into_notes_drawn_from_the_band():
+    lead, bass = LAYOUT.slices["lead"], LAYOUT.slices["bass"]
+    p = np.zeros((2, LAYOUT.rows, 48), dtype=np.float32)
+    p[:, lead.start + 1, :] = 0.6  # a band: one pitch sure enough to sound ...
+    p[:, lead.start + 4, :] = 0.4  # ... two others the generator gives some chance
+    p[:, lead.start + 8, :] = 0.3
+    p[:, lead.start + 20, :] = 0.1  # below the lowest floor: never drawn
+    p[:, bass.start + 2, :] = 0.9  # a held bass note
+    rows = p > 0.5
+    sixteenths = np.zeros(STEPS_PER_BEAT)
+    sixteenths[::3] = 0.25
+    figures = _figures(3, 0.0, sixteenths, n=2)
+    caps = {"lead": np.array([1, 2])}  # piece 1's lead has two voices: left alone
+    out = figure_lines(rows, p, figures, caps, seeds=[0, 1])
+    assert out.dtype == bool and out.shape == rows.shape
+    one = out[0, lead]
+    assert (one.sum(axis=0) == 1).all()  # still one note at every step, none silenced
+    played = set(np.nonzero(one.any(axis=1))[0].tolist())
+    assert played == {1, 4, 8}  # the band's pitches, none under the floor
+    notes = sorted((a, r) for r in played for a, _ in note_runs(one[r]))
+    assert notes[0] == (0, 1)  # the first note keeps its pitch
+    assert [a for a, _ in notes] == list(range(0, 48, 3))  # on the style's sixteenths
+    assert all(r1 != r2 for (_, r1), (_, r2) in zip(notes, notes[1:], strict=False))
+    assert np.array_equal(out[1], rows[1])  # two voices: untouched
+    assert np.array_equal(out[:, bass], rows[:, bass])  # a track without figures too
+    again = figure_lines(rows, p, figures, caps, seeds=[0, 1])
+    assert np.array_equal(again, out)  # seeded
+    assert not np.array_equal(figure_lines(rows, p, figures, caps, seeds=[5, 1]), out)
+    # repeat share 1: the same pitch struck again, a one-step gap before each new note
+    chug = figure_lines(rows, p, _figures(3, 1.0, sixteenths, n=2), caps, seeds=[0, 1])
+    assert np.nonzero(chug[0, lead].any(axis=1))[0].tolist() == [1]
+    assert [b - a for a, b in note_runs(chug[0, lead.start + 1])] == [2] * 15 + [3]
+    # a note shorter than twice the length stays whole; length 0 leaves lines as they are
+    short = figure_lines(rows, p, _figures(30, 0.0, sixteenths, n=2), caps, seeds=[0, 1])
+    assert np.array_equal(short, rows)
+    assert np.array_equal(
+        figure_lines(rows, p, _figures(0, 0.0, sixteenths, 2), caps, [0, 1]), rows
+    )
+    for bad, match in (
+        ({"drums": figures["lead"]}, "pitched tracks"),
+        ({"lead": {**figures["lead"], "length": np.array([3.0])}}, "one entry per piece"),
+        ({"lead": {**figures["lead"], "repeat": np.array([np.nan, 0])}}, "NaN"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            figure_lines(rows, p, bad, caps, seeds=[0, 1])
+    with pytest.raises(ValueError, match="one seed per piece"):
+        figure_lines(rows, p, figures, caps, seeds=[0])
+    with pytest.raises(ValueError, match="alike"):
+        figure_lines(rows, p[:, :, :10], figures, caps, seeds=[0, 1])
+
+
+def test_figure_lines_repitches_repeated_notes_and_strikes_chords_again():
+    lead, harmony = LAYOUT.slices["lead"], LAYOUT.slices["harmony"]
+    p = np.zeros((1, LAYOUT.rows, 48), dtype=np.float32)
+    p[:, lead.start + 2, :] = 0.6
+    p[:, lead.start + 6, :] = 0.4  # the band's other pitch
+    rows = np.zeros(p.shape, dtype=bool)
+    for a in range(0, 48, 6):  # a line striking one pitch eight times (5 steps, a gap)
+        rows[0, lead.start + 2, a : a + 5] = True
+    rows[0, harmony.start + 3, :] = True  # a two-note chord held for four beats
+    rows[0, harmony.start + 10, :] = True
+    beats = np.zeros(STEPS_PER_BEAT)
+    beats[0] = 1.0
+    caps = {"lead": np.array([1]), "harmony": np.array([2])}
+    moved = figure_lines(rows, p, _figures(6, 0.0, beats, 1, PITCHED), caps, seeds=[3])
+    line = [(a, r) for r in range(48) for a, _ in note_runs(moved[0, lead][r])]
+    assert sorted(a for a, _ in line) == list(range(0, 48, 6))  # the same notes ...
+    pitches = [r for _, r in sorted(line)]
+    assert set(pitches) == {2, 6} and all(
+        x != y for x, y in zip(pitches, pitches[1:], strict=False)
+    )
+    assert np.array_equal(moved[0, harmony], rows[0, harmony])  # repeat 0: chords held
+    kept = figure_lines(rows, p, _figures(6, 1.0, beats, 1, ("lead",)), caps, seeds=[3])
+    assert np.array_equal(kept, rows)  # repeat 1: the line keeps its pitch
+    struck = figure_lines(rows, p, _figures(6, 1.0, beats, 1, ("harmony",)), caps, seeds=[3])
+    for r in (3, 10):  # both notes struck again on every beat, a gap before each
+        assert [a for a, _ in note_runs(struck[0, harmony.start + r])] == [0, 12, 24, 36]
+    assert struck[0, harmony].sum() == rows[0, harmony].sum() - 2 * 3
+    assert np.array_equal(struck[0, lead], rows[0, lead])
+
+
+def test_quantise_drums_snaps_a_pitched_tracks_notes_when_asked():
+    lead = LAYOUT.slices["lead"].start
+    rows = np.zeros((LAYOUT.rows, 48), dtype=bool)
+    rows[lead + 4, 13:20] = True  # a step late
+    rows[lead + 9, 34:40] = True  # two before the beat
+    beats = np.zeros(STEPS_PER_BEAT)
+    beats[0] = 1.0
+    out = quantise_drums(rows, beats, track="lead")
+    assert note_runs(out[lead + 4]) == [(12, 19)] and note_runs(out[lead + 9]) == [(36, 42)]
+    assert np.array_equal(quantise_drums(rows, beats), rows)  # drums by default: none here
+    with pytest.raises(ValueError, match="unknown track 'melody'"):
+        quantise_drums(rows, beats, track="melody")
+
+
+def test_figure_head_blends_the_nearest_genres_rows_and_rejects_bad_heads():
+    rng = np.random.default_rng(4)
+    protos = rng.normal(size=(2, 8))
+    unit = protos / np.linalg.norm(protos, axis=1, keepdims=True)
+    k = len(FIGURE_FIELDS)
+    table = np.zeros((2, 3 * k))
+    table[0, 2 * k : 2 * k + 2] = [3.0, 0.1]  # baroque's lead: 3-step notes on sixteenths
+    table[0, 2 * k + 2 : 3 * k : 3] = 0.25
+    table[1, 2 * k : 2 * k + 2] = [6.0, 0.7]  # metal's: 6 steps, mostly the same pitch
+    table[1, 2 * k + 2] = 2.0  # (shares need not sum to 1: they are normalised)
+    head = FigureHead(protos, table, ["baroque", "metal"], PITCHED)
+    got = head(unit)
+    assert got["lead"]["length"] == pytest.approx([3.0, 6.0], abs=1e-3)
+    assert got["lead"]["repeat"] == pytest.approx([0.1, 0.7], abs=1e-3)
+    assert got["lead"]["onsets"][0, ::3] == pytest.approx([0.25] * 4, abs=1e-3)
+    assert got["lead"]["onsets"][1, 0] == pytest.approx(1.0, abs=1e-3)
+    assert got["bass"]["onsets"] == pytest.approx(np.full((2, 12), 1 / 12))  # none: even
+    blend = head(unit.sum(axis=0, keepdims=True))
+    assert blend["lead"]["length"] == pytest.approx([4.5], abs=0.05)
+    again = FigureHead.from_config(json.loads(json.dumps(head.to_config())), dim=8)
+    assert again(unit)["lead"]["repeat"] == pytest.approx(got["lead"]["repeat"])
+    bad = table.copy()
+    bad[1, k + 1] = 1.5
+    with pytest.raises(ValueError, match="metal's harmony needs a length >= 0, a repeat share"):
+        FigureHead(protos, bad, ["baroque", "metal"], PITCHED)
+    with pytest.raises(ValueError, match="distinct pitched tracks"):
+        FigureHead(protos, table, ["a", "b"], ["drums", "bass", "lead"])
+    with pytest.raises(ValueError, match=r"figure head needs prototypes \[G, D\] and table"):
+        FigureHead(protos, table[:, :k], ["a", "b"], PITCHED)
+
+
 def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
     from mmgan import Pipeline
 
@@ -460,6 +612,7 @@ def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
         d = rows[:, drums]
         return np.nonzero(d & ~np.concatenate([np.zeros_like(d[..., :1]), d[..., :-1]], -1))[-1]
 
+    fitted, pipe.figure_head = pipe.figure_head, None  # (it puts pitched notes on a grid)
     pipe.rests = pipe.quantise = False
     raw = pipe.features(s, seed=3, steps=16).numpy() > 0.5
     assert (onsets(raw) % STEPS_PER_BEAT != 0).any()  # the tiny model's hits fall anywhere
@@ -467,21 +620,63 @@ def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
     snapped = pipe.features(s, seed=3, steps=16).numpy() > 0.5
     assert len(onsets(snapped)) and (onsets(snapped) % STEPS_PER_BEAT == 0).all()
     assert np.array_equal(snapped[:, drums.stop :], raw[:, drums.stop :])  # drums only
+    # a figure head's onset grid snaps pitched notes the same way (length 0: no figures)
+    pipe.figure_head = FigureHead(one, [[0.0, 0.0, *beat[0]] * 3], ["any"], PITCHED)
+    gridded = pipe.features(s, seed=3, steps=16, tidy=False).numpy() > 0.5
+    for t in PITCHED:
+        d = gridded[:, LAYOUT.slices[t]]
+        starts = np.nonzero(d & ~np.concatenate([np.zeros_like(d[..., :1]), d[..., :-1]], -1))
+        assert len(starts[-1]) and (starts[-1] % STEPS_PER_BEAT == 0).all()
+    assert np.array_equal(gridded[:, drums], snapped[:, drums])
+    pipe.figure_head = fitted
     # a rest head asking a playing track to rest in every bar silences it, and only it
     playing = [t for t in LAYOUT.tracks[1:] if raw[:, LAYOUT.slices[t]].any()]
     assert playing
     track = LAYOUT.slices[playing[0]]
     table = [[1.0 if t == playing[0] else 0.0 for t in LAYOUT.tracks]]
     pipe.rest_head = RestHead(one, table, ["any"], LAYOUT.tracks)
+    fitted_presence, pipe.presence_head = pipe.presence_head, None  # (tested below)
     pipe.rests = True
     rested = pipe.features(s, seed=3, steps=16).numpy() > 0.5
-    assert not rested[:, track].any()
+    bars = rested[:, track].reshape(2, -1, 4, 4 * STEPS_PER_BEAT).any(axis=(1, 3))  # [2, 4]
+    before = raw[:, track].reshape(2, -1, 4, 4 * STEPS_PER_BEAT).any(axis=(1, 3))
+    # (rest_bars' test has the details: a bar nothing else played in when it rested keeps it)
+    assert bars.sum() < before.sum() and rested[:, track].sum() < raw[:, track].sum()
     assert np.array_equal(rested[:, drums], snapped[:, drums])
+    # a presence head leaving a track out of every piece does the same with no rests asked;
+    # one leaving it in (0) changes nothing
+    assert isinstance(fitted_presence, PresenceHead)  # written at export
+    assert config["presence_head"]["tracks"] == list(LAYOUT.tracks)
+    assert pipe.presence is False  # (off by default: see the class doc)
+    pipe.presence = True
+    pipe.rest_head = RestHead(one, [[0.0] * 4], ["any"], LAYOUT.tracks)
+    pipe.presence_head = PresenceHead(one, [[0.0] * 4], ["any"], LAYOUT.tracks)
+    kept = pipe.features(s, seed=3, steps=16).numpy() > 0.5
+    pipe.presence_head = PresenceHead(one, table, ["any"], LAYOUT.tracks)
+    left_out = pipe.features(s, seed=3, steps=16).numpy() > 0.5
+    assert kept[:, track].any() and not left_out[:, track].any()
+    others = [pipe.g.layout.slices[t] for t in LAYOUT.tracks if t != playing[0]]
+    assert all(np.array_equal(left_out[:, sl], kept[:, sl]) for sl in others)
+    # half the pieces without a lead that rests in a fifth of its bars: drawn per piece,
+    # seeded; with presence off, every piece rests in 0.5 + 0.5 * 0.2 of its bars instead
+    pipe.presence_head = PresenceHead(one, [[0.0, 0.0, 0.0, 0.5]], ["any"], LAYOUT.tracks)
+    rests = {t: np.full(400, 0.2 if t == "lead" else 0.0) for t in LAYOUT.tracks}
+    styles = np.ones((400, pipe.space.dim))
+    drawn = pipe._with_absences(styles, rests, 7, 400)
+    assert set(np.unique(drawn["lead"])) == {0.2, 1.0}
+    assert (drawn["lead"] == 1.0).mean() == pytest.approx(0.5, abs=0.07)
+    assert np.array_equal(drawn["lead"], pipe._with_absences(styles, rests, 7, 400)["lead"])
+    assert np.array_equal(drawn["bass"], rests["bass"])
+    pipe.presence = False
+    assert pipe._with_absences(styles, rests, 7, 400)["lead"] == pytest.approx(np.full(400, 0.6))
+    pipe.presence_head = None
     # a voice head of one note at a time: no pitched track sounds two at once, none falls
     # silent where it sounded; without one, the tiny model stacks notes
     assert config["voice_head"]["tracks"] == list(PITCHED)
     assert isinstance(pipe.voice_head, VoiceHead)
-    pipe.rest_head, pipe.voices = None, False
+    assert config["figure_head"]["tracks"] == list(PITCHED)  # written at export
+    assert isinstance(pipe.figure_head, FigureHead)
+    pipe.rest_head, pipe.voices, pipe.figure_head = None, False, None  # (figures: own test)
     stacked = pipe.features(s, seed=3, steps=16, tidy=False).numpy() > 0.5
     assert any((stacked[:, LAYOUT.slices[t]].sum(axis=1) > 1).any() for t in PITCHED)
     pipe.voice_head, pipe.voices = VoiceHead(one, [[1.0, 1.0, 1.0]], ["any"], PITCHED), True
@@ -490,6 +685,40 @@ def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
         sl = LAYOUT.slices[t]
         assert (single[:, sl].sum(axis=1) <= 1).all()
         assert np.array_equal(single[:, sl].any(axis=1), stacked[:, sl].any(axis=1))
+
+
+def test_the_pipeline_figures_one_voice_lines_with_its_figure_head(tiny_symbolic_run, monkeypatch):
+    from mmgan import Pipeline
+    from mmgan.generate import pipeline as base
+
+    pipe = Pipeline.from_pretrained(tiny_symbolic_run, engine="symbolic")
+    lead = LAYOUT.slices["lead"]
+    p = np.zeros((2, LAYOUT.rows, 96), dtype=np.float32)
+    p[:, lead.start + 5, :] = 0.7  # the tiny model's notes last a step: a held band instead
+    p[:, lead.start + 9, :] = 0.4
+    p[:, lead.start + 12, :] = 0.3
+    monkeypatch.setattr(base.Pipeline, "features", lambda self, style, **kw: torch.from_numpy(p))
+    one = np.ones((1, pipe.space.dim))
+    sixteenths = np.zeros(STEPS_PER_BEAT)
+    sixteenths[::3] = 0.25
+    pipe.figure_head = FigureHead(one, [[3.0, 0.0, *sixteenths] * 3], ["any"], PITCHED)
+    pipe.voice_head = VoiceHead(one, [[1.0, 1.0, 1.0]], ["any"], PITCHED)
+    pipe.rest_head = None
+    s = pipe.space.encode_text(["a folk track", "a techno track"])
+    pipe.figures = False
+    held = pipe.features(s, seed=3, steps=8).numpy() > 0.5
+    assert [len(note_runs(r)) for r in held[0, lead]].count(1) == 1  # one held note
+    pipe.figures = True
+    moving = pipe.features(s, seed=3, steps=8).numpy() > 0.5
+    assert np.array_equal(moving, pipe.features(s, seed=3, steps=8).numpy() > 0.5)
+    for piece in moving:
+        starts = sorted(a for r in piece[lead] for a, _ in note_runs(r))
+        assert starts == list(range(0, 96, 3))  # sixteenths, from the head
+        assert set(np.nonzero(piece[lead].any(axis=1))[0]) == {5, 9, 12}  # from the band
+        assert (piece[lead].sum(axis=0) == 1).all()
+    assert not np.array_equal(moving, pipe.features(s, seed=4, steps=8).numpy() > 0.5)
+    pipe.voices = False  # the figures follow the voice head: off with it
+    assert np.array_equal(pipe.features(s, seed=3, steps=8).numpy() > 0.5, held)
 
 
 def test_bad_line_floors_or_share_head_in_a_model_config_are_clear_errors(

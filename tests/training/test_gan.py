@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -575,6 +576,38 @@ def test_gan_data_rests_and_grooves_per_genre_fit_the_rest_and_groove_heads():
     assert silent.groove_head(layout) is None  # no drums: no groove to fit
 
 
+def test_gan_data_presence_and_rests_over_playing_clips_fit_the_presence_head():
+    from mmgan.generate.symbolic import PresenceHead
+    from mmgan.models.pianoroll import RollLayout
+
+    layout, n, frames, bar = RollLayout(), 8, 192, 48
+    feats = torch.zeros(n, layout.rows, frames, dtype=torch.float16)
+    kick, lead = layout.slices["drums"].start, layout.slices["lead"].start
+    feats[:, kick, ::12] = 1.0  # drums everywhere
+    feats[:2, lead, : 2 * bar] = 1.0  # genre 0: a lead in two clips (half their bars) ...
+    feats[4:7, lead, :] = 1.0  # ... genre 1: a lead in three clips of four, every bar
+    data, centres = two_genre_rolls(feats, ["techno", "jazz"], 3, lengths=torch.full((n,), frames))
+    head = data.presence_head(layout)
+    assert isinstance(head, PresenceHead) and head.tracks == layout.tracks
+    assert head.table[:, 0].tolist() == [0.0, 0.0]  # drums always play
+    assert head.table[:, 1].tolist() == [1.0, 1.0]  # no bass anywhere
+    assert head.table[:, 3] == pytest.approx([0.5, 0.25])  # clips without a lead
+    got = head(centres.numpy())
+    assert got["lead"] == pytest.approx([0.5, 0.25], abs=1e-3)
+    # the generator already leaves the lead out of a fifth of its pieces: only the rest
+    g = np.zeros((2, 4))
+    g[:, 3] = [0.2, 0.5]
+    less = data.presence_head(layout, g)
+    assert less.table[:, 3] == pytest.approx([(0.5 - 0.2) / 0.8, 0.0])
+    with pytest.raises(ValueError, match="generator_absent must be"):
+        data.presence_head(layout, np.zeros((2, 3)))
+    # beside it, rests are counted over the clips that play the track (1 where none does)
+    mean = data.rest_head(layout).table[:, 3]
+    playing = data.rest_head(layout, playing_only=True).table
+    assert mean == pytest.approx([0.75, 0.25]) and playing[:, 3] == pytest.approx([0.5, 0.0])
+    assert playing[:, 1].tolist() == [1.0, 1.0]
+
+
 def test_gan_data_voices_per_genre_fit_the_voice_head():
     from mmgan.generate.symbolic import VoiceHead
     from mmgan.models.pianoroll import RollLayout
@@ -603,6 +636,39 @@ def test_gan_data_voices_per_genre_fit_the_voice_head():
     assert caps["harmony"].tolist() == [3, 1] and caps["lead"].tolist() == [1, 2]
 
 
+def test_gan_data_figures_per_genre_fit_the_figure_head():
+    from mmgan.generate.symbolic import FigureHead
+    from mmgan.models.pianoroll import RollLayout
+
+    layout, n, frames = RollLayout(), 8, 96
+    feats = torch.zeros(n, layout.rows, frames, dtype=torch.float16)
+    bass, lead = layout.slices["bass"].start, layout.slices["lead"].start
+    for a in range(0, 48, 3):  # genre 0: a lead of 3-step notes on sixteenths, up and down
+        feats[:4, lead + (a // 3) % 2, a : a + 3] = 1.0
+    for a in range(0, frames, 12):  # genre 1: a bass of 6-step notes on the beat, one pitch,
+        feats[4:, bass, a : a + 5] = 1.0  # each struck again after a one-step gap
+    feats[4:, bass + 7, 0:5] = 1.0  # ... with a second note at the first (not a sequence)
+    feats[7, bass, 60:] = 0.0  # ... one clip's bass only in its padding from step 60
+    lengths = torch.full((n,), frames)
+    lengths[7] = 60
+    data, centres = two_genre_rolls(feats, ["baroque", "metal"], 2, lengths=lengths)
+    figures, plays = data.track_figures(layout)  # [N, 3, 14]: bass, harmony, lead
+    assert plays[:, 0].tolist() == [False] * 4 + [True] * 4 and not plays[:, 1].any()
+    assert figures[0, 2, 0] == 3.0 and figures[0, 2, 1] == 0.0  # length, repeat share
+    assert figures[0, 2, 2:].tolist() == [1 / 4, 0, 0] * 4  # onsets on the sixteenths
+    assert figures[4, 0, 0] == 5.0 and figures[4, 0, 1] == 1.0  # the gap: 5 steps, again
+    assert figures[4, 0, 2] == 1.0
+    assert figures[7, 0, 0] == 5.0 and figures[7, 0, 2:].sum() == pytest.approx(1.0)
+    head = data.figure_head(layout)
+    assert isinstance(head, FigureHead) and head.genres == ("baroque", "metal")
+    got = head(centres.numpy())
+    assert got["lead"]["length"] == pytest.approx([3.0, 0.0], abs=1e-3)  # 0: none plays it
+    assert got["bass"]["repeat"] == pytest.approx([0.0, 1.0], abs=1e-3)
+    assert got["lead"]["onsets"][0, ::3] == pytest.approx([0.25] * 4, abs=1e-3)
+    with pytest.raises(ValueError, match="not a roll layout"):
+        two_genre_rolls(feats[:, :10], ["a", "b"], 2)[0].track_figures(layout)
+
+
 def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_data(tmp_path):
     from mmgan.training.gan_trainer import GANTrainer
 
@@ -625,3 +691,27 @@ def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_dat
     cfg = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-tiny.yaml")
     with pytest.raises(FileNotFoundError, match="no training checkpoint"):
         GANTrainer(cfg, nowhere, tmp_path / "r", resume=True, progress=False)
+
+
+def test_symbolic_training_warns_of_rolls_built_before_restrike_gaps(tiny_corpus, tmp_path):
+    import shutil
+    from types import SimpleNamespace
+
+    from mmgan.audio.midi import load_pianoroll
+    from mmgan.data.corpus import read_metadata
+    from mmgan.training.captions import row_id
+    from mmgan.training.gan_data import _rolls
+
+    data = shutil.copytree(tiny_corpus, tmp_path / "corpus")
+    rows = {row_id(r): r for r in read_metadata(data)}
+    ds = SimpleNamespace(items=[SimpleNamespace(id=k) for k in list(rows)[:3]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a corpus built now: no warning
+        rolls, lengths = _rolls(data, rows, ds, 96)
+    assert rolls.shape[0] == 3 and (lengths > 0).all()
+    path = data / rows[ds.items[1].id]["pianoroll_file"]
+    old = {k: v for k, v in load_pianoroll(path).items() if k != "restrike_gaps"}
+    np.savez_compressed(path, **old)  # as written before the gaps
+    with pytest.warns(UserWarning, match=r"1 of 3 piano-rolls .* rebuild the corpus"):
+        again, _ = _rolls(data, rows, ds, 96)
+    assert torch.equal(again, rolls)
