@@ -38,8 +38,9 @@ the model's tempo head, instruments from the genre's production), then:
 The rolls are decoded as the pipeline decodes them for users (share, rest and groove heads
 when the model has them: :class:`mmgan.generate.symbolic_pipeline.SymbolicPipeline`);
 ``--no-rests`` / ``--no-quantise`` / ``--no-voices`` / ``--no-figures`` leave the rest /
-groove / voice / figure head out, to see what each does; ``--presence`` decodes with
-``pipe.presence`` on (whole pieces without a track, as the corpus's clips often are).
+groove / voice / figure head out, to see what each does; ``--presence P`` sets
+``pipe.presence`` (the share of the presence head's absences made whole pieces without the
+track, as the corpus's clips often are; the rest are rests in bars).
 
 ``--fast``: 2 genres, 2 clips, 4 s, 10 reference clips per genre, 20 draws: a smoke test.
 """
@@ -310,8 +311,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument(
         "--presence",
-        action="store_true",
-        help="leave whole tracks out of pieces with the model's presence head (pipe.presence)",
+        type=float,
+        default=None,
+        help="share of the presence head's absences made whole pieces (pipe.presence, 0-1)",
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--fast", action="store_true", help="a smoke test, not numbers to publish")
@@ -339,7 +341,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error(str(err))
     pipe.rests, pipe.quantise = not args.no_rests, not args.no_quantise
     pipe.voices, pipe.figures = not args.no_voices, not args.no_figures
-    pipe.presence = args.presence
+    if args.presence is not None:
+        pipe.presence = args.presence
     genres = [g.strip() for g in args.genres.split(",")] if args.genres else list(pipe.genres)
     genres = genres[:2] if args.fast and not args.genres else genres
     judge = load_judge(None)
@@ -447,7 +450,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "fast": bool(args.fast),
         "decoding": {
             "rest_head": pipe.rest_head is not None and pipe.rests,
-            "presence_head": pipe.presence_head is not None and pipe.rests and pipe.presence,
+            "presence": (
+                float(pipe.presence) if pipe.presence_head is not None and pipe.rests else None
+            ),
             "groove_head": pipe.groove_head is not None and pipe.quantise,
             "voice_head": pipe.voice_head is not None and pipe.voices,
             "figure_head": pipe.figure_head is not None and pipe.figures and pipe.voices,

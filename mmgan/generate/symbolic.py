@@ -474,7 +474,7 @@ class PresenceHead(_TrackPrototypeHead):
     :meth:`~mmgan.training.gan_trainer.GANTrainer.generator_absence`; a track the generator
     gives nothing to play cannot be brought back); read by the style's nearness to each genre
     (:class:`PrototypeHead`). With it, the model's :class:`RestHead` holds the share of bars
-    a track rests in over the clips that play it; a pipeline with ``presence`` off (its
+    a track rests in over the clips that play it; a pipeline with ``presence`` 0 (the
     default: ``SymbolicPipeline``) rests the track in that much more of every piece's bars
     instead of leaving it out.
 

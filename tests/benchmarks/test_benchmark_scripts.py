@@ -95,7 +95,7 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
     assert r["split"] == "val,test"  # held out by default
     assert r["decoding"] == {
         "rest_head": True,
-        "presence_head": False,
+        "presence": 0.0,
         "groove_head": False,
         "voice_head": True,
         "figure_head": True,

@@ -647,8 +647,8 @@ def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
     # one leaving it in (0) changes nothing
     assert isinstance(fitted_presence, PresenceHead)  # written at export
     assert config["presence_head"]["tracks"] == list(LAYOUT.tracks)
-    assert pipe.presence is False  # (off by default: see the class doc)
-    pipe.presence = True
+    assert pipe.presence == 0.0  # (off by default: see the class doc)
+    pipe.presence = 1.0
     pipe.rest_head = RestHead(one, [[0.0] * 4], ["any"], LAYOUT.tracks)
     pipe.presence_head = PresenceHead(one, [[0.0] * 4], ["any"], LAYOUT.tracks)
     kept = pipe.features(s, seed=3, steps=16).numpy() > 0.5
@@ -663,13 +663,20 @@ def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
     rests = {t: np.full(400, 0.2 if t == "lead" else 0.0) for t in LAYOUT.tracks}
     styles = np.ones((400, pipe.space.dim))
     drawn = pipe._with_absences(styles, rests, 7, 400)
-    assert set(np.unique(drawn["lead"])) == {0.2, 1.0}
+    assert np.unique(drawn["lead"].round(9)).tolist() == [0.2, 1.0]
     assert (drawn["lead"] == 1.0).mean() == pytest.approx(0.5, abs=0.07)
     assert np.array_equal(drawn["lead"], pipe._with_absences(styles, rests, 7, 400)["lead"])
     assert np.array_equal(drawn["bass"], rests["bass"])
-    pipe.presence = False
+    pipe.presence = 0.0
     assert pipe._with_absences(styles, rests, 7, 400)["lead"] == pytest.approx(np.full(400, 0.6))
-    pipe.presence_head = None
+    pipe.presence = 0.5  # a quarter of the pieces without it; as many rests on average
+    half = pipe._with_absences(styles, rests, 7, 400)["lead"]
+    assert (half == 1.0).mean() == pytest.approx(0.25, abs=0.06)
+    assert half[half < 1.0] == pytest.approx(np.full((half < 1.0).sum(), (0.6 - 0.25) / 0.75))
+    pipe.presence = 1.5
+    with pytest.raises(ValueError, match=r"presence must be in \[0, 1\]"):
+        pipe._with_absences(styles, rests, 7, 400)
+    pipe.presence, pipe.presence_head = 0.0, None
     # a voice head of one note at a time: no pitched track sounds two at once, none falls
     # silent where it sounded; without one, the tiny model stacks notes
     assert config["voice_head"]["tracks"] == list(PITCHED)
