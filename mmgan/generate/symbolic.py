@@ -425,13 +425,10 @@ class ShareHead(_TrackShares, RidgeHead):
         return self._shares(self.linear(style))
 
 
-class _TrackPrototypeHead(_TrackShares, PrototypeHead):
-    """A :class:`PrototypeHead` with one output per track (its table ``[G, tracks]``)."""
+class _TrackConfig:
+    """``config.json`` round trip of a :class:`PrototypeHead` whose table is per track."""
 
     keys = "tracks, prototypes, table, genres and temperature"
-
-    def __init__(self, prototypes, table, genres, tracks, temperature=PROTOTYPE_TEMPERATURE):
-        super().__init__(prototypes, table, genres, temperature, self._check_tracks(tracks))
 
     @classmethod
     def _from_config(cls, config: Mapping) -> StyleHead:
@@ -445,6 +442,13 @@ class _TrackPrototypeHead(_TrackShares, PrototypeHead):
 
     def to_config(self) -> dict[str, object]:
         return {"tracks": list(self.tracks), **super().to_config()}
+
+
+class _TrackPrototypeHead(_TrackConfig, _TrackShares, PrototypeHead):
+    """A :class:`PrototypeHead` with one output per track (its table ``[G, tracks]``)."""
+
+    def __init__(self, prototypes, table, genres, tracks, temperature=PROTOTYPE_TEMPERATURE):
+        super().__init__(prototypes, table, genres, temperature, self._check_tracks(tracks))
 
 
 class RestHead(_TrackPrototypeHead):
@@ -587,7 +591,7 @@ FIGURE_FIELDS = ("length", "repeat", *(f"step {i}" for i in range(STEPS_PER_BEAT
 FIGURE_BAR = 4 * STEPS_PER_BEAT  # chords are struck again at the same steps of every 4 beats
 
 
-class FigureHead(PrototypeHead):
+class FigureHead(_TrackConfig, PrototypeHead):
     """How a style's one-voice lines move: per genre and pitched track, over its training
     clips that play the track, the mean of each clip's median note length (steps), the share
     of its notes that repeat the note before's pitch, and the histogram of its note onsets
@@ -628,19 +632,6 @@ class FigureHead(PrototypeHead):
                     f"{self.label}: {self.genres[g]}'s {track} needs a length >= 0, a repeat "
                     f"share in [0, 1] and onset shares >= 0, got {block[g].round(3).tolist()}"
                 )
-
-    @classmethod
-    def _from_config(cls, config: Mapping) -> StyleHead:
-        return cls(
-            config["prototypes"],
-            config["table"],
-            config["genres"],
-            config["tracks"],
-            config["temperature"],
-        )
-
-    def to_config(self) -> dict[str, object]:
-        return {"tracks": list(self.tracks), **super().to_config()}
 
     def __call__(self, style) -> dict[str, dict[str, np.ndarray]]:
         """``{track: {"length": [n], "repeat": [n], "onsets": [n, 12]}}`` (onset shares
