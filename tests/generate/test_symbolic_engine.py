@@ -780,6 +780,8 @@ def test_the_shipped_symbolic_model_writes_playable_midi(tmp_path):
     pipe = Pipeline.from_pretrained(engine="symbolic")
     assert pipe.rest_head is not None and pipe.groove_head is not None  # fitted at export
     assert pipe.voice_head is not None
+    assert pipe.figure_head is not None and pipe.presence_head is not None  # v6 decoding
+    assert pipe.presence == 0.0 and "--out runs/symbolic-v5 --resume" in card  # v6's export
     assert json.loads((SYMBOLIC_MODEL / "config.json").read_text())["init_from"] == (
         "runs/symbolic-v4/model"
     )
