@@ -223,7 +223,10 @@ class SymbolicPipeline(Pipeline):
         from ``seed``: all its bars rest), the rest are spread over the other pieces' bars,
         so a track rests in ``x + (1 - x) * share`` of the bars on average whatever
         ``lam``."""
-        lam = float(self.presence)
+        try:
+            lam = float(self.presence)
+        except (TypeError, ValueError):
+            lam = math.nan
         if not 0.0 <= lam <= 1.0:
             raise ValueError(f"presence must be in [0, 1] (or a bool), got {self.presence!r}")
         out = self.presence_head(style)

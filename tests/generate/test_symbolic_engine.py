@@ -673,9 +673,10 @@ def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
     half = pipe._with_absences(styles, rests, 7, 400)["lead"]
     assert (half == 1.0).mean() == pytest.approx(0.25, abs=0.06)
     assert half[half < 1.0] == pytest.approx(np.full((half < 1.0).sum(), (0.6 - 0.25) / 0.75))
-    pipe.presence = 1.5
-    with pytest.raises(ValueError, match=r"presence must be in \[0, 1\]"):
-        pipe._with_absences(styles, rests, 7, 400)
+    for bad in (1.5, float("nan"), "half"):
+        pipe.presence = bad
+        with pytest.raises(ValueError, match=r"presence must be in \[0, 1\]"):
+            pipe._with_absences(styles, rests, 7, 400)
     pipe.presence, pipe.presence_head = 0.0, None
     # a voice head of one note at a time: no pitched track sounds two at once, none falls
     # silent where it sounded; without one, the tiny model stacks notes
@@ -745,6 +746,11 @@ def test_bad_line_floors_or_share_head_in_a_model_config_are_clear_errors(
     config["share_head"]["weight"] = config["share_head"]["weight"][:2]
     (model / "config.json").write_text(json.dumps(config))
     with pytest.raises(ValueError, match=r"share head needs weight \[3, D\]"):
+        Pipeline.from_pretrained(model, engine="symbolic")
+    config = json.loads((tiny_symbolic_run / "model" / "config.json").read_text())
+    config["figure_head"]["table"][0][0] = -3.0  # a negative note length
+    (model / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match=r"config.json: figure head: .*needs a length >= 0"):
         Pipeline.from_pretrained(model, engine="symbolic")
 
 
