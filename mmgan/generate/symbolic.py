@@ -548,6 +548,19 @@ class VoiceHead(_TrackPrototypeHead):
         return {t: caps[:, j] for j, t in enumerate(self.tracks)}
 
 
+def _rows_and_probs(rows, probs, layout: RollLayout, dtype) -> tuple[np.ndarray, np.ndarray]:
+    """``(a new bool copy of rows, probs as dtype)``, both ``[n, R, T]`` alike, or a
+    ValueError."""
+    on = np.array(np.asarray(rows) > 0.5, dtype=bool)
+    p = np.asarray(probs, dtype=dtype)
+    if on.ndim != 3 or on.shape[1] != layout.rows or p.shape != on.shape:
+        raise ValueError(
+            f"expected rows and probabilities [n, {layout.rows}, T] alike, got {on.shape} "
+            f"and {p.shape}"
+        )
+    return on, p
+
+
 def cap_voices(
     rows: np.ndarray,
     probs: np.ndarray,
@@ -560,13 +573,7 @@ def cap_voices(
     from). A step keeps sounding; only the less likely of its notes stop. Returns a new
     array."""
     layout = layout or RollLayout()
-    on = np.array(np.asarray(rows) > 0.5, dtype=bool)
-    p = np.asarray(probs, dtype=np.float32)
-    if on.ndim != 3 or on.shape[1] != layout.rows or p.shape != on.shape:
-        raise ValueError(
-            f"expected rows and probabilities [n, {layout.rows}, T] alike, got {on.shape} "
-            f"and {p.shape}"
-        )
+    on, p = _rows_and_probs(rows, probs, layout, np.float32)
     for track, cap in caps.items():
         cap = np.asarray(cap).reshape(-1)
         if track not in layout.slices or track == "drums" or len(cap) != on.shape[0]:
@@ -691,13 +698,7 @@ def figure_lines(
     (one per piece), so a seed gives the same piece. See :class:`FigureHead` for why.
     Returns a new array."""
     layout = layout or RollLayout()
-    on = np.array(np.asarray(rows) > 0.5, dtype=bool)
-    p = np.asarray(probs, dtype=np.float64)
-    if on.ndim != 3 or on.shape[1] != layout.rows or p.shape != on.shape:
-        raise ValueError(
-            f"expected rows and probabilities [n, {layout.rows}, T] alike, got {on.shape} "
-            f"and {p.shape}"
-        )
+    on, p = _rows_and_probs(rows, probs, layout, np.float64)
     n = on.shape[0]
     if len(seeds) != n:
         raise ValueError(f"need one seed per piece ({n}), got {len(seeds)}")
