@@ -342,7 +342,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     pipe.rests, pipe.quantise = not args.no_rests, not args.no_quantise
     pipe.voices, pipe.figures = not args.no_voices, not args.no_figures
     if args.presence is not None:
-        pipe.presence = args.presence
+        try:
+            pipe.presence = args.presence
+        except ValueError as err:
+            parser.error(f"--presence: {err}")
     genres = [g.strip() for g in args.genres.split(",")] if args.genres else list(pipe.genres)
     genres = genres[:2] if args.fast and not args.genres else genres
     judge = load_judge(None)

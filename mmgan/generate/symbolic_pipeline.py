@@ -217,18 +217,28 @@ class SymbolicPipeline(Pipeline):
             rows = tidy_rows(rows, self.g.layout, self.min_note_steps)
         return torch.from_numpy(rows).float()
 
+    @property
+    def presence(self) -> float:
+        """Share of the presence head's absences made whole pieces (class doc), in [0, 1]."""
+        return self._presence
+
+    @presence.setter
+    def presence(self, value) -> None:
+        try:
+            lam = float(value)
+        except (TypeError, ValueError):
+            lam = math.nan
+        if not 0.0 <= lam <= 1.0:
+            raise ValueError(f"presence must be in [0, 1] (or a bool), got {value!r}")
+        self._presence = lam
+
     def _with_absences(self, style, rests: dict, seed: int, n: int) -> dict:
         """The rest shares ``{track: [n]}`` with the presence head's absences ``x``: a
         :attr:`presence` share ``lam`` of them are whole pieces without the track (drawn
         from ``seed``: all its bars rest), the rest are spread over the other pieces' bars,
         so a track rests in ``x + (1 - x) * share`` of the bars on average whatever
         ``lam``."""
-        try:
-            lam = float(self.presence)
-        except (TypeError, ValueError):
-            lam = math.nan
-        if not 0.0 <= lam <= 1.0:
-            raise ValueError(f"presence must be in [0, 1] (or a bool), got {self.presence!r}")
+        lam = self.presence
         out = self.presence_head(style)
         left = np.random.default_rng([int(seed) % 2**63, 0xAB5]).random((n, len(rests)))
         mixed = {}

@@ -118,15 +118,11 @@ class GANData:
         from mmgan.generate.symbolic import RestHead
 
         rests = self.track_rests(layout)
-        if not playing_only:
+        if playing_only:
+            prototypes, table = self._per_genre_by_track(rests[..., None], rests < 1, empty=1.0)
+        else:
             prototypes, table = self._per_genre(rests)
-            return RestHead(prototypes, table, self.genres, layout.tracks)
-        cols = [
-            self._per_genre(rests[:, [j]], clips=rests[:, j] < 1, empty=1.0)
-            for j in range(rests.shape[1])
-        ]
-        table = np.concatenate([t for _, t in cols], axis=1)
-        return RestHead(cols[0][0], table, self.genres, layout.tracks)
+        return RestHead(prototypes, table, self.genres, layout.tracks)
 
     def presence_head(self, layout, generator_absent=None):
         """A :class:`~mmgan.generate.symbolic.PresenceHead`: per genre and track, with ``a``
@@ -227,14 +223,8 @@ class GANData:
         its lines are left as they are)."""
         from mmgan.generate.symbolic import FigureHead
 
-        figures, plays = self.track_figures(layout)
-        tables, prototypes = [], None
-        for j in range(figures.shape[1]):
-            prototypes, table = self._per_genre(figures[:, j], clips=plays[:, j])
-            tables.append(table)
-        return FigureHead(
-            prototypes, np.concatenate(tables, axis=1), self.genres, layout.tracks[1:]
-        )
+        prototypes, table = self._per_genre_by_track(*self.track_figures(layout))
+        return FigureHead(prototypes, table, self.genres, layout.tracks[1:])
 
     def drum_grooves(self, layout) -> tuple[torch.Tensor, torch.Tensor]:
         """``([N, 12], [N])``: each clip's share of drum onsets (runs of one drum key) on each
@@ -293,6 +283,15 @@ class GANData:
                 chosen.mean(0).numpy() if len(chosen) else np.full(y.shape[1], float(empty))
             )
         return np.stack(protos), np.stack(table)
+
+    def _per_genre_by_track(
+        self, y: torch.Tensor, clips: torch.Tensor, empty: float = 0.0
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_per_genre` of per-track targets ``y [N, tracks, k]``, each track's over
+        the clips of ``clips [N, tracks]`` (those that play it); the table ``[G, tracks *
+        k]`` track after track."""
+        cols = [self._per_genre(y[:, j], clips=clips[:, j], empty=empty) for j in range(y.shape[1])]
+        return cols[0][0], np.concatenate([table for _, table in cols], axis=1)
 
     def _ridge(self, y: torch.Tensor, ridge: float) -> tuple[torch.Tensor, torch.Tensor]:
         """``(weight [k, D], bias [k])`` of the ridge regression of per-clip targets

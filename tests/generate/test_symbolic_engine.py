@@ -674,9 +674,9 @@ def test_the_pipeline_rests_and_quantises_with_its_heads(tiny_symbolic_run):
     assert (half == 1.0).mean() == pytest.approx(0.25, abs=0.06)
     assert half[half < 1.0] == pytest.approx(np.full((half < 1.0).sum(), (0.6 - 0.25) / 0.75))
     for bad in (1.5, float("nan"), "half"):
-        pipe.presence = bad
         with pytest.raises(ValueError, match=r"presence must be in \[0, 1\]"):
-            pipe._with_absences(styles, rests, 7, 400)
+            pipe.presence = bad
+    assert pipe.presence == 0.5  # (unchanged by a bad value)
     pipe.presence, pipe.presence_head = 0.0, None
     # a voice head of one note at a time: no pitched track sounds two at once, none falls
     # silent where it sounded; without one, the tiny model stacks notes
