@@ -51,17 +51,32 @@ def chroma_profile(audio: np.ndarray, sr: int, fast: bool = False) -> np.ndarray
     return chroma.mean(axis=1)
 
 
-def estimate_key(audio: np.ndarray, sr: int, fast: bool = False) -> tuple[str, float]:
-    """``("D minor", correlation)`` by Krumhansl-Schmuckler matching of mean chroma
-    (``fast``: see :func:`chroma_profile`)."""
-    prof = chroma_profile(audio, sr, fast=fast)
-    best, best_r = "C major", -2.0
+def key_of_profile(profile) -> tuple[int, str, float]:
+    """``(tonic pitch class, "major" or "minor", correlation)`` of a 12-bin pitch-class
+    profile (C first) by Krumhansl-Schmuckler matching; ValueError for a profile without a
+    contour (all bins equal: silence or all twelve alike)."""
+    prof = np.asarray(profile, dtype=np.float64).reshape(-1)
+    if prof.shape != (12,) or not np.isfinite(prof).all():
+        raise ValueError(f"expected a finite 12-bin pitch-class profile, got {prof.shape}")
+    if np.ptp(prof) == 0:
+        raise ValueError("a pitch-class profile with all bins equal has no key")
+    best, best_r = (0, "major"), -2.0
     for tonic in range(12):
         for name, ref in (("major", _MAJOR), ("minor", _MINOR)):
             r = float(np.corrcoef(prof, np.roll(ref, tonic))[0, 1])
             if r > best_r:
-                best, best_r = f"{NOTE_NAMES[tonic]} {name}", r
-    return best, best_r
+                best, best_r = (tonic, name), r
+    return best[0], best[1], best_r
+
+
+def estimate_key(audio: np.ndarray, sr: int, fast: bool = False) -> tuple[str, float]:
+    """``("D minor", correlation)`` by Krumhansl-Schmuckler matching of mean chroma
+    (``fast``: see :func:`chroma_profile`; :func:`key_of_profile`)."""
+    prof = chroma_profile(audio, sr, fast=fast)
+    if np.ptp(prof) == 0:
+        return "C major", -2.0
+    tonic, mode, r = key_of_profile(prof)
+    return f"{NOTE_NAMES[tonic]} {mode}", r
 
 
 def key_agrees(estimated: str, tagged: str, relative_ok: bool = False) -> bool:

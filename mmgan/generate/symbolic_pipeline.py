@@ -9,7 +9,11 @@ differs is time and sound. The generator works in beats, so the tempo comes firs
 written in the prompt ("at 140 BPM"), else the tempo the training corpus pairs with this
 style (a ridge regression stored with the model). Sound comes from :mod:`mmgan.generate.symbolic`:
 the style's nearest genres (zero-shot over the training genres) lend their instruments,
-effects and mix, which is what makes the built-in synth sound like the genre.
+effects and mix, which is what makes the built-in synth sound like the genre. The key comes
+last: ``pipe(..., key="A")`` moves the piece to that tonic (the mode stays the generator's);
+by default a model with a key head moves it to a tonic drawn from the style's keys, as the
+corpus spreads them (:class:`~mmgan.generate.symbolic.KeyHead`). ``metadata["key"]`` says
+which key the notes read as.
 """
 
 from __future__ import annotations
@@ -21,11 +25,13 @@ from typing import Any
 import numpy as np
 import torch
 
+from mmgan.data.theory import NOTE_NAMES
 from mmgan.generate import compose
 from mmgan.generate.pipeline import TARGET_LUFS, GenerationResult, Pipeline, _check
 from mmgan.generate.symbolic import (
     FigureHead,
     GrooveHead,
+    KeyHead,
     PresenceHead,
     RestHead,
     ShareHead,
@@ -35,11 +41,15 @@ from mmgan.generate.symbolic import (
     check_line_floors,
     decode_rows,
     figure_lines,
+    key_shifts,
+    parse_tonic,
     piece_floors,
+    piece_key,
     quantise_drums,
     rest_bars,
     role_plan,
     tidy_rows,
+    transpose_rows,
 )
 from mmgan.models.pianoroll import STEPS_PER_BEAT
 
@@ -91,6 +101,7 @@ class SymbolicPipeline(Pipeline):
             self.presence_head = PresenceHead.from_config(config.get("presence_head"), space.dim)
             self.voice_head = VoiceHead.from_config(config.get("voice_head"), space.dim)
             self.figure_head = FigureHead.from_config(config.get("figure_head"), space.dim)
+            self.key_head = KeyHead.from_config(config.get("key_head"), space.dim)
         except ValueError as err:
             raise ValueError(f"model {name!r}, config.json: {err}") from err
         self.quantise = True
@@ -161,6 +172,7 @@ class SymbolicPipeline(Pipeline):
         steps: int,
         truncation: float = 1.0,
         tidy: bool = True,
+        key=None,
     ) -> torch.Tensor:
         """On/off rows ``[n, R, steps * 12]`` (0./1.) for style ``[n, D(, steps)]``: the
         generator's note probabilities decoded with line floors
@@ -180,7 +192,9 @@ class SymbolicPipeline(Pipeline):
         (:func:`~mmgan.generate.symbolic.figure_lines`). Then, with :attr:`quantise`, drum
         hits are snapped to the groove head's grid and pitched notes to the figure head's
         onset grid (:func:`~mmgan.generate.symbolic.quantise_drums`; the voice caps hold
-        after it)."""
+        after it). Last, every piece is moved to the tonic ``key`` names (``"A"``, ``"F#
+        minor"``: the mode stays the generator's), or with a key head to one drawn from
+        ``seed`` among the style's keys (:meth:`_in_key`)."""
         probs = super().features(style, seed=seed, steps=steps, truncation=truncation).numpy()
         floors = self.line_floors
         shares = self.share_head(style) if self.share_head is not None else None
@@ -213,9 +227,29 @@ class SymbolicPipeline(Pipeline):
                 rows = quantise_drums(rows, fig["onsets"], self.g.layout, track=track)
             if caps is not None:  # (two notes moved onto one another: the likelier stays)
                 rows = cap_voices(rows, probs, caps, self.g.layout)
+        rows = self._in_key(rows, style, seed, key)
         if tidy:
             rows = tidy_rows(rows, self.g.layout, self.min_note_steps)
         return torch.from_numpy(rows).float()
+
+    def _in_key(self, rows: np.ndarray, style, seed: int, key) -> np.ndarray:
+        """Each piece moved to the tonic ``key`` asks for (:func:`parse_tonic`), else to one
+        drawn from the key head's shares for its style (:func:`key_shifts`; unchanged for a
+        model without one)."""
+        tonic = parse_tonic(key)
+        if tonic is not None:
+            tonics = np.zeros((len(rows), 12))
+            tonics[:, tonic] = 1.0
+        elif self.key_head is not None:
+            tonics = self.key_head(style)
+        else:
+            return rows
+        seeds = [int(seed) * 7919 + i for i in range(len(rows))]
+        heard = tidy_rows(rows, self.g.layout, self.min_note_steps)  # the key of what sounds
+        shifts = key_shifts(heard, tonics, seeds, self.g.layout)
+        return np.stack(
+            [transpose_rows(r, k, self.g.layout) for r, k in zip(rows, shifts, strict=True)]
+        )
 
     @property
     def presence(self) -> float:
@@ -294,9 +328,11 @@ class SymbolicPipeline(Pipeline):
         renderer: str | None = None,
         bpm: float | None = None,
         instruments: Mapping[str, str] | None = None,
+        key: str | int | None = None,
     ) -> GenerationResult:
         """A track of ``seconds`` plus its MIDI (see the module docstring). ``bpm`` overrides
-        the tempo; ``instruments`` maps tracks to instruments (``{"lead": "sax"}``);
+        the tempo; ``key`` the tonic (``"A"``, ``"Bb minor"``; the mode is the generator's;
+        default: drawn from the style's keys); ``instruments`` maps tracks to instruments (``{"lead": "sax"}``);
         ``n_iter`` and ``renderer`` are accepted for interface parity (the synth renders
         the MIDI; there is no mel to invert)."""
         import time
@@ -305,6 +341,7 @@ class SymbolicPipeline(Pipeline):
 
         del n_iter, renderer
         _check(seconds, truncation, seed)
+        parse_tonic(key)  # a bad key is an error before any work
         t0 = time.perf_counter()
         s, info = self.style_of(prompt, image, audio, audio_sr, style, weights)
         tempo = float(bpm) if bpm is not None else self.tempo(s, prompt)
@@ -315,7 +352,9 @@ class SymbolicPipeline(Pipeline):
             s, info, seconds, steps, 60.0 / tempo, sections, section_depth, morph_to
         )
         t1 = time.perf_counter()
-        rolls = self.features(track[None], seed=seed, steps=steps, truncation=truncation)[0]
+        rolls = self.features(track[None], seed=seed, steps=steps, truncation=truncation, key=key)[
+            0
+        ]
         rolls = rolls.numpy() > 0.5
         t2 = time.perf_counter()
         mix_style = torch.nn.functional.normalize(track.mean(dim=1), dim=0)
@@ -330,6 +369,7 @@ class SymbolicPipeline(Pipeline):
         meta.update(
             engine="symbolic",
             bpm=round(tempo, 2),
+            key=_key_name(piece_key(rolls, self.g.layout)),
             steps_per_beat=STEPS_PER_BEAT,
             genres=[[g, round(w, 4)] for g, w in genres],
             arrangement={
@@ -357,3 +397,8 @@ class SymbolicPipeline(Pipeline):
             score=score,
             rolls=rolls,
         )
+
+
+def _key_name(key: tuple[int, str] | None) -> str | None:
+    """``(9, "minor")`` -> ``"A minor"`` (None for a piece without pitched notes)."""
+    return None if key is None else f"{NOTE_NAMES[key[0]]} {key[1]}"

@@ -226,6 +226,32 @@ class GANData:
         prototypes, table = self._per_genre_by_track(*self.track_figures(layout))
         return FigureHead(prototypes, table, self.genres, layout.tracks[1:])
 
+    def clip_tonics(self, layout) -> tuple[torch.Tensor, torch.Tensor]:
+        """``([N, 12], [N])``: each clip's tonic read from its pitched tracks within its valid
+        length (:func:`~mmgan.generate.symbolic.piece_key`) as a one-hot row, and whether it
+        has one (a clip without pitched notes has none)."""
+        from mmgan.generate.symbolic import piece_key
+
+        if self.feats.shape[1] != layout.rows:
+            raise ValueError(f"features have {self.feats.shape[1]} rows, not a roll layout's")
+        out = torch.zeros(len(self), 12, dtype=torch.float64)
+        has = torch.zeros(len(self), dtype=torch.bool)
+        valid = self._valid()
+        for i in range(len(self)):
+            key = piece_key((self.feats[i][:, valid[i]] > 0.5).numpy(), layout)
+            if key is not None:
+                out[i, key[0]], has[i] = 1.0, True
+        return out, has
+
+    def key_head(self, layout):
+        """A :class:`~mmgan.generate.symbolic.KeyHead`: :meth:`clip_tonics` per genre, over
+        its clips with pitched notes (even shares for a genre without any)."""
+        from mmgan.generate.symbolic import KeyHead
+
+        tonics, has = self.clip_tonics(layout)
+        prototypes, table = self._per_genre(tonics, clips=has, empty=1.0 / 12)
+        return KeyHead(prototypes, table, self.genres)
+
     def drum_grooves(self, layout) -> tuple[torch.Tensor, torch.Tensor]:
         """``([N, 12], [N])``: each clip's share of drum onsets (runs of one drum key) on each
         of the 12 steps of a beat, within its valid length, and whether it has any (symbolic

@@ -324,6 +324,7 @@ class GANTrainer:
                 "rest_head": self.data_.rest_head(layout, playing_only=True).to_config(),
                 "voice_head": self.data_.voice_head(layout).to_config(),
                 "figure_head": self.data_.figure_head(layout).to_config(),
+                "key_head": self.data_.key_head(layout).to_config(),
                 **self.groove_config(),
             }
             absent = self.generator_absence({**extra, "genres": self.data_.genres})

@@ -711,7 +711,7 @@ def test_the_pipeline_figures_one_voice_lines_with_its_figure_head(tiny_symbolic
     sixteenths[::3] = 0.25
     pipe.figure_head = FigureHead(one, [[3.0, 0.0, *sixteenths] * 3], ["any"], PITCHED)
     pipe.voice_head = VoiceHead(one, [[1.0, 1.0, 1.0]], ["any"], PITCHED)
-    pipe.rest_head = None
+    pipe.rest_head = pipe.key_head = None  # (rows as decoded: in the generator's key)
     s = pipe.space.encode_text(["a folk track", "a techno track"])
     pipe.figures = False
     held = pipe.features(s, seed=3, steps=8).numpy() > 0.5

@@ -669,6 +669,44 @@ def test_gan_data_figures_per_genre_fit_the_figure_head():
         two_genre_rolls(feats[:, :10], ["a", "b"], 2)[0].track_figures(layout)
 
 
+def _key_row(layout, track: str, pitch: int) -> int:
+    return layout.slices[track].start + layout.pitches[track].index(pitch)
+
+
+def _cadence_rows(layout, tonic: int, steps: int):
+    """I - IV - V - I in major on ``tonic``: bass roots and harmony triads."""
+    rows = np.zeros((layout.rows, steps), dtype=bool)
+    for k, root in enumerate((0, 5, 7, 0)):
+        a, b = k * steps // 4, (k + 1) * steps // 4
+        rows[_key_row(layout, "bass", 36 + (tonic + root) % 12), a:b] = True
+        for third in (0, 4, 7):
+            rows[_key_row(layout, "harmony", 60 + (tonic + root + third) % 12), a:b] = True
+    return rows
+
+
+def test_gan_data_fits_the_key_head_from_each_clips_rolls():
+    from mmgan.models.pianoroll import RollLayout
+
+    layout = RollLayout()
+    n, frames = 8, 96
+    feats = torch.zeros(n, layout.rows, frames, dtype=torch.float16)
+    for i in range(4):  # genre 0: in E; genre 1: in C and in G; one clip drums only
+        feats[i] = torch.from_numpy(_cadence_rows(layout, 4, frames)).half()
+    for i in range(4, 7):
+        feats[i] = torch.from_numpy(_cadence_rows(layout, 0 if i < 6 else 7, frames)).half()
+    feats[7, _key_row(layout, "drums", 36), ::12] = 1.0
+    data, centres = two_genre_rolls(feats, ["metal", "folk"], 2)
+    tonics, has = data.clip_tonics(layout)
+    assert has.tolist() == [True] * 7 + [False]
+    assert tonics.argmax(1)[:7].tolist() == [4] * 4 + [0, 0, 7]
+    head = data.key_head(layout)
+    got = head(centres.numpy())
+    assert got[0, 4] == pytest.approx(1.0, abs=1e-3)
+    assert got[1, [0, 7]] == pytest.approx([2 / 3, 1 / 3], abs=1e-3)  # the drums-only clip: out
+    with pytest.raises(ValueError, match="not a roll layout"):
+        two_genre_rolls(feats[:, :10], ["a", "b"], 2)[0].clip_tonics(layout)
+
+
 def test_bad_step_counts_and_a_resume_without_checkpoint_fail_before_loading_data(tmp_path):
     from mmgan.training.gan_trainer import GANTrainer
 
