@@ -249,6 +249,12 @@ def generate(
     bpm: float | None = typer.Option(
         None, "--bpm", help="symbolic engine: tempo (default: from the prompt or the style)"
     ),
+    key: str | None = typer.Option(
+        None,
+        "--key",
+        help="symbolic engine: tonic, e.g. A or 'F# minor' (the mode stays the model's; "
+        "default: drawn from the style's keys)",
+    ),
     renderer: str | None = typer.Option(
         None,
         "--renderer",
@@ -296,6 +302,10 @@ def generate(
         if not hasattr(pipe, "tempo"):
             _fail("--bpm needs the symbolic engine (--engine symbolic)")
         extra["bpm"] = bpm
+    if key is not None:
+        if not hasattr(pipe, "key_head"):
+            _fail("--key needs the symbolic engine (--engine symbolic)")
+        extra["key"] = key
     try:
         result = pipe(
             prompt,
@@ -320,7 +330,8 @@ def generate(
         typer.echo(f"zip: {bundle.zip_path}")
     if result.score is not None:
         stems = ", ".join(f"stems/{p.role}.mid" for p in result.score.parts)
-        typer.echo(f"MIDI: arrangement.mid, {stems} ({meta['bpm']:g} BPM)")
+        key_text = f", {meta['key']}" if meta.get("key") else ""
+        typer.echo(f"MIDI: arrangement.mid, {stems} ({meta['bpm']:g} BPM{key_text})")
     if meta.get("expression"):
         typer.echo(f"style: {meta['expression']}")
     tags = ", ".join(name for name, _ in meta.get("predicted_tags", [])[:5])

@@ -31,9 +31,12 @@ from typing import Any
 import gradio as gr
 import numpy as np
 
+from mmgan.data.theory import NOTE_NAMES
+
 __all__ = ["DemoState", "build_demo", "main"]
 
 MAX_SECONDS = 120.0  # per track in the demo (the library allows 600)
+STYLE_KEYS = "the style's keys"  # the key choice that lets the symbolic engine draw one
 MAX_PROMPT = 500  # characters; longer prompts are cut, with a notice
 REFERENCE_SECONDS = 60.0  # only this much of a reference clip is read
 CONCURRENCY = 2  # generations at once; the rest wait in the queue
@@ -189,11 +192,13 @@ def _run(fn, *args, **kwargs):
 
 def create(state: DemoState, prompt, picture, reference, tempo, energy, darkness, density,
            engine, seconds, seed, variations, progress=None, renderer=None,
-           truncation=0.7):  # fmt: skip
+           truncation=0.7, key=None):  # fmt: skip
     """The Create tab: returns (audio, spectrogram, cover, tags, zip, message, variations).
 
     ``renderer`` (advanced settings): ``"vocoder"``, ``"pghi"`` or ``"griffinlim"`` for the
-    spectrogram engine, ``None`` = the pipeline's default; ``truncation`` in [0, 1].
+    spectrogram engine, ``None`` = the pipeline's default; ``truncation`` in [0, 1];
+    ``key``: a tonic (``"A"``) for the symbolic engine, ``None`` or :data:`STYLE_KEYS` = drawn
+    from the style's keys (the spectrogram engine has no key to set: ignored).
     """
     progress = progress or (lambda *a, **k: None)
     text, notes = clean_prompt(prompt)
@@ -211,6 +216,8 @@ def create(state: DemoState, prompt, picture, reference, tempo, energy, darkness
     kwargs = dict(prompt=text, image=image, audio=wave, audio_sr=sr, style=style,
                   weights={"style": w}, seconds=seconds, renderer=renderer or None,
                   truncation=float(np.clip(float(truncation), 0.0, 1.0)))  # fmt: skip
+    if key and key != STYLE_KEYS and hasattr(pipe, "key_head"):
+        kwargs["key"] = key
     n = int(np.clip(int(variations or 1), 1, 4))
     results = []
     for i in range(n):
@@ -223,6 +230,8 @@ def create(state: DemoState, prompt, picture, reference, tempo, energy, darkness
     message = f"**{bundle.title}** — {r.metadata.get('expression') or 'picture/clip'} · seed {seed}"
     if r.metadata.get("renderer"):
         message += f" · rendered by {r.metadata['renderer']}"
+    if r.metadata.get("key"):
+        message += f" · {r.metadata['bpm']:g} BPM in {r.metadata['key']}"
     if notes:
         message += "\n\n" + "\n".join(f"> note: {x}" for x in notes)
     extra = [(x.sample_rate, x.audio) for x in results[1:]]
@@ -373,6 +382,8 @@ def build_demo(pipeline, symbolic=None, out: str | Path | None = None):
                                                 label="Renderer (spectrogram engine)")  # fmt: skip
                             truncation = gr.Slider(0, 1, 0.7, step=0.05,
                                                    label="Truncation (0 typical … 1 varied)")  # fmt: skip
+                            key = gr.Dropdown([STYLE_KEYS, *NOTE_NAMES], value=STYLE_KEYS,
+                                              label="Key (symbolic engine)")  # fmt: skip
                     go = gr.Button("Generate", variant="primary", elem_id="generate")
                     gr.Examples(HYBRIDS, inputs=[prompt], label="The seed article's hybrids")
                 with gr.Column(scale=2):
@@ -386,12 +397,13 @@ def build_demo(pipeline, symbolic=None, out: str | Path | None = None):
                         extra = [gr.Audio(label=f"variation {i + 2}", interactive=False)
                                  for i in range(3)]  # fmt: skip
 
-            def _create(p, pic, ref, t, e, d, den, eng, sec, s, var, ren, tr,
+            def _create(p, pic, ref, t, e, d, den, eng, sec, s, var, ren, tr, k,
                         progress=gr.Progress()):  # fmt: skip
-                return create(state, p, pic, ref, t, e, d, den, eng, sec, s, var, progress, ren, tr)
+                return create(state, p, pic, ref, t, e, d, den, eng, sec, s, var, progress, ren, tr,
+                              k)  # fmt: skip
 
             go.click(_create, [prompt, picture, reference, *sliders, engine, seconds, seed,
-                               variations, renderer, truncation],
+                               variations, renderer, truncation, key],
                      [audio, spec, cover, tags, download, message, *extra],
                      concurrency_limit=CONCURRENCY, api_name="create")  # fmt: skip
 

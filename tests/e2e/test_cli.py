@@ -149,3 +149,18 @@ def test_train_gan_then_generate_cli(tiny_corpus, tmp_path):
     res = runner.invoke(app, args + nowhere + ["--out", str(tmp_path / "sd")])
     assert res.exit_code == 2 and "huggingface-cli download" in res.output
     assert not (tmp_path / "sd").exists()  # nothing written before the error
+
+
+def test_generate_symbolic_in_a_key_and_a_key_without_the_symbolic_engine(
+    tiny_symbolic_run, tiny_gan_run, tmp_path
+):
+    out = tmp_path / "keyed"
+    args = ["generate", "a jazz track", "--model", str(tiny_symbolic_run), "--seconds", "3"]
+    res = runner.invoke(app, args + ["--key", "A", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    meta = json.loads((out / "metadata.json").read_text())
+    assert meta["key"].startswith("A ") and f"BPM, {meta['key']})" in res.output
+    res = runner.invoke(app, args + ["--key", "H minor", "--out", str(tmp_path / "bad")])
+    assert res.exit_code == 2 and "key" in res.output and not (tmp_path / "bad").exists()
+    res = runner.invoke(app, ["generate", "jazz", "--model", str(tiny_gan_run), "--key", "A"])
+    assert res.exit_code == 2 and "--key needs the symbolic engine" in res.output

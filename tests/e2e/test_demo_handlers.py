@@ -111,6 +111,11 @@ def test_both_engines_when_a_symbolic_model_is_given(tiny_gan_run, tiny_symbolic
         names = set(zf.namelist())
     assert {"arrangement.mid", "cover.png", "track.wav"} <= names
     assert any(n.startswith("stems/") for n in names)
+    assert " BPM in " in message  # the symbolic engine says its tempo and key
+    args = (state, "reggae", None, None, 0, 0, 0, 0, "symbolic", 3, 1, 1, None, None, 0.7)
+    keyed = create(*args, "D")[5]
+    assert " BPM in D " in keyed  # advanced settings: the key asked for
+    assert create(*args[:8], "spectrogram", *args[9:], "D")[5]  # no key there: ignored
 
 
 def test_old_bundles_are_pruned(demo, monkeypatch):
