@@ -75,13 +75,13 @@ class SymbolicPipeline(Pipeline):
     style's arrangements often are (:class:`~mmgan.generate.symbolic.PresenceHead`: half of
     techno's clips have no lead); the rest of that share rests in bars, spread over the
     other pieces, so a track rests in as many bars on average at any setting. 0 keeps each
-    piece's whole line-up. Measured on the shipped model (`benchmarks/symbolic.py`, seeds
-    0 / 1 / 2): at 0, 8 / 8 / 8 genres within the corpus's symbolic metrics and techno's
-    diversity 0.50 / 0.48 / 0.50 of the corpus's; at 0.5, 7 / 7 / 9 and 0.54 / 0.57 / 0.66;
-    at 1, 6 / 9 / 9 and 0.61 / 0.65 / 0.72 (a whole-piece draw moves a genre's empty-bar
-    rate by its whole tolerance over 32 pieces). A minute-long track whose lead rests in
-    some bars is also nearer the corpus's 6-s clips, cut from longer pieces, than one
-    without a lead for the whole minute.
+    piece's whole line-up. Measured on the shipped v7 (`benchmarks/symbolic.py`, seeds
+    0-5): at 0, 8 / 8 / 8 / 8 / 8 / 7 genres within the corpus's symbolic metrics and
+    techno's diversity 0.52 / 0.51 / 0.57 / 0.61 / 0.56 / 0.50 of the corpus's; at 1,
+    7 / 9 / 9 / 8 / 7 / 6 genres and 0.69-0.83 (a whole-piece draw moves a genre's
+    empty-bar rate by its whole tolerance over 32 pieces). At 1 the pieces are what the
+    corpus's 6-s clips are, each composed whole with or without a part; the corpus has no
+    longer piece to say whether a part would stay out of a whole minute.
     ``figures`` (default True): with a figure head and a voice head, held notes are broken
     into notes of the style's length — a one-voice line's pitches drawn from the
     generator's probabilities, a chord struck again as the style's are
