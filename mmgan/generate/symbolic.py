@@ -54,7 +54,9 @@ __all__ = [
     "note_runs",
     "KeyHead",
     "key_shifts",
+    "parse_tonic",
     "piece_key",
+    "pitch_profile",
     "transpose_rows",
     "write_midi",
 ]
