@@ -33,12 +33,20 @@ the model's tempo head, instruments from the genre's production), then:
 - not a target, a diagnostic: ``bar_change``, how far the pitch classes of the pitched tracks
   move from one bar to the next (:func:`bar_change`), model against the reference clips (each
   in its own meter). A generator whose note probabilities do not move in time holds one set
-  of pitch classes: UPC and pitch-class entropy fall short, whatever the decoding.
+  of pitch classes: UPC and pitch-class entropy fall short, whatever the decoding;
+- not a target, a diagnostic: ``keys``, the tonics the generated rolls read as
+  (:func:`mmgan.generate.symbolic.piece_key`) against the reference clips' rolls read the
+  same way: both histograms, their total-variation distance (0 = the same spread of keys,
+  1 = none in common) beside the same distance for as many random train clips (its noise
+  floor), the largest share on one tonic, and how often librosa's key estimate of the
+  rendered audio (:func:`mmgan.audio.analysis.estimate_key`, fast chroma) names the tonic
+  the notes read as (and of the reference clips' audio, theirs). ``--no-keys`` decodes without the model's key head (each piece
+  in the generator's own key).
 
 The rolls are decoded as the pipeline decodes them for users (share, rest and groove heads
 when the model has them: :class:`mmgan.generate.symbolic_pipeline.SymbolicPipeline`);
-``--no-rests`` / ``--no-quantise`` / ``--no-voices`` / ``--no-figures`` leave the rest /
-groove / voice / figure head out, to see what each does; ``--presence P`` sets
+``--no-rests`` / ``--no-quantise`` / ``--no-voices`` / ``--no-figures`` / ``--no-keys`` leave
+the rest / groove / voice / figure / key head out, to see what each does; ``--presence P`` sets
 ``pipe.presence`` (the share of the presence head's absences made whole pieces without the
 track, as the corpus's clips often are; the rest are rests in bars).
 
@@ -245,15 +253,29 @@ def spread(vectors) -> float:
     return float(d.sum() / (len(x) * (len(x) - 1)))
 
 
-def real_descriptors(data: Path, splits: list[str], genres: list[str], per_genre: int | None):
+def real_descriptors(
+    data: Path, splits: list[str], genres: list[str], per_genre: int | None, audio: bool = True
+):
+    """Per genre, over the ``splits`` clips (at most ``per_genre`` a split): the diversity
+    descriptors, the bar changes, the tonics their rolls read as (None without pitched
+    notes), and with ``audio`` whether librosa's key estimate of each clip's audio names the
+    same tonic."""
     import numpy as np
 
+    from mmgan.audio.analysis import estimate_key
+    from mmgan.audio.io import load_audio
     from mmgan.audio.midi import load_pianoroll
     from mmgan.data.corpus import read_metadata
+    from mmgan.data.theory import pitch_class
     from mmgan.eval.symbolic import parse_meter
+    from mmgan.generate.symbolic import piece_key
+    from mmgan.models.pianoroll import RollLayout
 
+    layout = RollLayout()
     out: dict[str, list] = {g: [] for g in genres}
     changes: dict[str, list] = {g: [] for g in genres}
+    tonics: dict[str, list] = {g: [] for g in genres}
+    agree: dict[str, list] = {g: [] for g in genres}
     for row in read_metadata(data):
         g = row.get("genre")
         full = per_genre and len(out.get(g, ())) >= per_genre * len(splits)
@@ -262,7 +284,65 @@ def real_descriptors(data: Path, splits: list[str], genres: list[str], per_genre
         roll = np.asarray(load_pianoroll(data / row["pianoroll_file"])["pianoroll"]) > 0
         out[g].append(descriptor(roll))
         changes[g].append(bar_change(roll, parse_meter(row.get("meter") or "4/4")[0]))
-    return out, changes
+        key = piece_key(layout.to_rows(roll), layout)
+        tonics[g].append(None if key is None else key[0])
+        if audio and key is not None:
+            wave, sr = load_audio(data / row["file_name"])
+            heard = estimate_key(wave, sr, fast=True)[0].split()[0]
+            agree[g].append(pitch_class(heard) == key[0])
+    return out, changes, tonics, agree
+
+
+def tonic_hist(tonics):
+    """Shares of each tonic (12) among the tonics read (None: no pitched notes, left out)."""
+    import numpy as np
+
+    h = np.bincount([t for t in tonics if t is not None], minlength=12).astype(float)
+    return h / h.sum() if h.sum() else h
+
+
+def tv_distance(p, q) -> float | None:
+    """Total-variation distance of two tonic histograms (None when either is empty)."""
+    import numpy as np
+
+    return float(0.5 * np.abs(p - q).sum()) if p.sum() and q.sum() else None
+
+
+def key_table(model, real, train, waves, sr: int, real_agree, seed: int) -> dict[str, Any]:
+    """The ``keys`` diagnostic of one genre (module doc) from the tonics (0-11, None without
+    pitched notes) its generated rolls, reference clips and train clips read as, the
+    rendered ``waves`` of the generated ones and whether each reference clip's audio names
+    its tonic. ``tv_distance_real_draws``: the same distance for ``len(model)`` random train
+    clips (mean of 200 draws): the noise floor (about 0.3 for 32 clips against 40 spread
+    over twelve tonics)."""
+    import numpy as np
+
+    from mmgan.audio.analysis import estimate_key
+    from mmgan.data.theory import pitch_class
+
+    p, q = tonic_hist(model), tonic_hist(real)
+    agree = [
+        pitch_class(estimate_key(w, sr, fast=True)[0].split()[0]) == t
+        for w, t in zip(waves, model, strict=True)
+        if t is not None
+    ]
+    rng = np.random.default_rng([int(seed), 0x7E7])
+    pool = [t for t in train if t is not None]
+    draws = [
+        tv_distance(tonic_hist(rng.choice(pool, size=min(len(model), len(pool)), replace=False)), q)
+        for _ in range(200 if pool else 0)
+    ]
+    draws = [d for d in draws if d is not None]
+    return {
+        "model": [round(float(v), 4) for v in p],
+        "real": [round(float(v), 4) for v in q],
+        "tv_distance": tv_distance(p, q),
+        "tv_distance_real_draws": float(np.mean(draws)) if draws else None,
+        "model_max_share": float(p.max()) if p.sum() else None,
+        "real_max_share": float(q.max()) if q.sum() else None,
+        "audio_tonic_agrees": float(np.mean(agree)) if agree else None,
+        "audio_tonic_agrees_real": float(np.mean(real_agree)) if real_agree else None,
+    }
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
@@ -279,7 +359,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         pianoroll_to_music,
     )
     from mmgan.generate.pipeline import Pipeline
-    from mmgan.generate.symbolic import tidy_rows
+    from mmgan.generate.symbolic import piece_key, tidy_rows
     from mmgan.models.pianoroll import STEPS_PER_BEAT
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -308,6 +388,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     )
     parser.add_argument(
         "--no-figures", action="store_true", help="decode without the model's figure head"
+    )
+    parser.add_argument(
+        "--no-keys", action="store_true", help="decode without the model's key head"
     )
     parser.add_argument(
         "--presence",
@@ -341,6 +424,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         parser.error(str(err))
     pipe.rests, pipe.quantise = not args.no_rests, not args.no_quantise
     pipe.voices, pipe.figures = not args.no_voices, not args.no_figures
+    if args.no_keys:
+        pipe.key_head = None
     if args.presence is not None:
         try:
             pipe.presence = args.presence
@@ -362,7 +447,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     ceiling = real_ceiling(
         {g: clips["train"][g] for g in genres}, reference, n, reps, target_genres, args.seed
     )
-    real_desc, real_change = real_descriptors(Path(args.data), splits, genres, per_genre)
+    real_desc, real_change, real_keys, real_agree = real_descriptors(
+        Path(args.data), splits, genres, per_genre
+    )
+    train_keys = real_descriptors(Path(args.data), ["train"], genres, per_genre, audio=False)[2]
 
     per_genre_out, hits, total, ratios = {}, 0, 0, {}
     text = pipe.space.encode_text([f"a {g} track" for g in genres])
@@ -370,7 +458,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         s = text[k]
         bpm = pipe.tempo(s)
         steps = pipe.beats_for(seconds, bpm)
-        waves, descs, metrics, raw_qn, changes = [], [], [], [], []
+        waves, descs, metrics, raw_qn, changes, tonics = [], [], [], [], [], []
         for i in range(n):
             seed = prompt_seed(args.seed, 6000 + k, i)
             raw = pipe.features(s[None], seed=seed, steps=steps, truncation=1.0, tidy=False)
@@ -386,6 +474,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             wave, _ = pipe.render_rolls(rows, s, bpm=bpm, seconds=seconds, seed=seed)
             waves.append(wave)
             roll = pipe.g.layout.from_rows(rows)
+            key = piece_key(rows, pipe.g.layout)
+            tonics.append(None if key is None else key[0])
             descs.append(descriptor(roll))
             changes.append(bar_change(roll))
             m = pianoroll_metrics(roll, steps_per_beat=STEPS_PER_BEAT, beats_per_bar=4)
@@ -418,6 +508,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "diversity": {"model": g_div, "real": r_div, "ratio": ratios[genre]},
             "style_embedding_diversity": diversity(emb),
             "bar_change": {"model": nanmean(changes), "real": nanmean(real_change.get(genre, []))},
+            "keys": key_table(
+                tonics,
+                real_keys.get(genre, []),
+                train_keys.get(genre, []),
+                waves,
+                pipe.sample_rate,
+                real_agree.get(genre, []),
+                args.seed,
+            ),
         }
 
     # speed: a 60 s track with stems, generation + rendering + files
@@ -459,6 +558,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "groove_head": pipe.groove_head is not None and pipe.quantise,
             "voice_head": pipe.voice_head is not None and pipe.voices,
             "figure_head": pipe.figure_head is not None and pipe.figures and pipe.voices,
+            "key_head": pipe.key_head is not None,
             "share_head": pipe.share_head is not None,
         },
         "per_genre": per_genre_out,

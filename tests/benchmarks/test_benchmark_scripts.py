@@ -99,6 +99,7 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
         "groove_head": False,
         "voice_head": True,
         "figure_head": True,
+        "key_head": True,
         "share_head": True,
     }
     assert all(r["reference_clips"][g] >= 2 for g in r["genres"])  # tiny: one val + one test
@@ -120,6 +121,13 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
         change = r["per_genre"][genre]["bar_change"]
         assert set(change) == {"model", "real"}
         assert all(v is None or 0 <= v <= 2 for v in change.values())
+        keys = r["per_genre"][genre]["keys"]
+        for side in ("model", "real"):  # tonic shares: a histogram over 12 (or none read)
+            assert len(keys[side]) == 12 and sum(keys[side]) in (0, pytest.approx(1.0))
+        assert sum(keys["real"]) == pytest.approx(1.0)  # tiny's clips all have pitched notes
+        assert keys["tv_distance"] is None or 0 <= keys["tv_distance"] <= 1
+        for name in ("audio_tonic_agrees", "audio_tonic_agrees_real", "tv_distance_real_draws"):
+            assert keys[name] is None or 0 <= keys[name] <= 1
 
 
 def _bench():
@@ -228,3 +236,13 @@ def test_demo_fast(tiny_gan_run, tmp_path):
     assert_checks(r, ["bundle_20s_s", "cover_1024_s", "cold_start_s"])
     assert r["fast"] is True and len(r["cold_start_times_s"]) == 1
     assert {"pipeline_s", "cover_s", "metadata_zip_s"} <= set(r["bundle_breakdown_s"])
+
+
+def test_tonic_histograms_and_their_distance():
+    bench = _bench()
+    h = bench.tonic_hist([0, 0, None, 3])  # a clip without pitched notes is left out
+    assert h[0] == pytest.approx(2 / 3) and h[3] == pytest.approx(1 / 3) and h.sum() == 1
+    assert bench.tv_distance(h, h) == 0
+    assert bench.tv_distance(h, bench.tonic_hist([5, 7])) == pytest.approx(1.0)  # none shared
+    assert bench.tv_distance(h, bench.tonic_hist([0, 5])) == pytest.approx(0.5)
+    assert bench.tv_distance(h, bench.tonic_hist([None])) is None
