@@ -876,7 +876,7 @@ def piece_key(rows: np.ndarray, layout: RollLayout | None = None) -> tuple[int, 
     from mmgan.audio.analysis import key_of_profile
 
     prof = pitch_profile(rows, layout)
-    if not prof.any() or np.ptp(prof) == 0:
+    if np.ptp(prof) == 0:  # no pitched note (or all twelve alike)
         return None
     tonic, mode, _ = key_of_profile(prof)
     return tonic, mode

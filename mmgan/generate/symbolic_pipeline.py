@@ -25,7 +25,6 @@ from typing import Any
 import numpy as np
 import torch
 
-from mmgan.data.theory import NOTE_NAMES
 from mmgan.generate import compose
 from mmgan.generate.pipeline import TARGET_LUFS, GenerationResult, Pipeline, _check
 from mmgan.generate.symbolic import (
@@ -44,7 +43,6 @@ from mmgan.generate.symbolic import (
     key_shifts,
     parse_tonic,
     piece_floors,
-    piece_key,
     quantise_drums,
     rest_bars,
     role_plan,
@@ -332,8 +330,8 @@ class SymbolicPipeline(Pipeline):
     ) -> GenerationResult:
         """A track of ``seconds`` plus its MIDI (see the module docstring). ``bpm`` overrides
         the tempo; ``key`` the tonic (``"A"``, ``"Bb minor"``; the mode is the generator's;
-        default: drawn from the style's keys); ``instruments`` maps tracks to instruments (``{"lead": "sax"}``);
-        ``n_iter`` and ``renderer`` are accepted for interface parity (the synth renders
+        default: drawn from the style's keys); ``instruments`` maps tracks to instruments
+        (``{"lead": "sax"}``); ``n_iter`` and ``renderer`` are accepted for interface parity (the synth renders
         the MIDI; there is no mel to invert)."""
         import time
 
@@ -369,7 +367,7 @@ class SymbolicPipeline(Pipeline):
         meta.update(
             engine="symbolic",
             bpm=round(tempo, 2),
-            key=_key_name(piece_key(rolls, self.g.layout)),
+            key=_key_of(score),
             steps_per_beat=STEPS_PER_BEAT,
             genres=[[g, round(w, 4)] for g, w in genres],
             arrangement={
@@ -399,6 +397,7 @@ class SymbolicPipeline(Pipeline):
         )
 
 
-def _key_name(key: tuple[int, str] | None) -> str | None:
-    """``(9, "minor")`` -> ``"A minor"`` (None for a piece without pitched notes)."""
-    return None if key is None else f"{NOTE_NAMES[key[0]]} {key[1]}"
+def _key_of(score) -> str | None:
+    """``"A minor"``: the key :func:`~mmgan.generate.symbolic.arrange` read from the notes
+    (None when no pitched track plays)."""
+    return f"{score.key} {score.mode}" if any(p.role != "drums" for p in score.parts) else None
