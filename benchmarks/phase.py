@@ -23,6 +23,17 @@ judge's embedding, and the share of the real within-genre diversity (style embed
 per genre; the seconds to render the same 30 s of mel. Checks: the pipeline's choice
 (``--choice``, default ``pghi+4+chroma``) has FAD no higher than the baseline's on both embeddings
 and renders 30 s at least 2x faster. Times are medians of ``--repeats``; compare the ratios.
+
+``--oracles`` adds rows that cheat on purpose, taking a part of the answer from the original
+clip's own STFT, to show what a renderer (or a GAN vocoder, issue 8) must get right to beat
+the baseline; they are scored like the others and not timed:
+
+- ``oracle-magnitude+griffinlim32``, ``oracle-magnitude+pghi+K``: the clip's true STFT
+  magnitude instead of the NNLS inverse of its mel, then the same phase reconstructions;
+- ``oracle-phase+K``: the NNLS magnitude with the clip's true phase, then K fast
+  Griffin-Lim iterations (K = 0: one inverse STFT).
+
+K comes from ``--oracle-iters`` (default 0,1,4).
 """
 
 from __future__ import annotations
@@ -46,6 +57,46 @@ def renderers(iters: list[int]) -> dict[str, dict[str, Any]]:
     return out
 
 
+def oracles(iters: list[int]) -> dict[str, dict[str, Any]]:
+    """``name -> oracle_render`` keywords (see the module docstring's ``--oracles``)."""
+    out: dict[str, dict[str, Any]] = {
+        "oracle-magnitude+griffinlim32": {"oracle": "magnitude", "n_iter": 32, "init": "random"}
+    }
+    out.update(
+        {f"oracle-magnitude+pghi+{k}": {"oracle": "magnitude", "n_iter": k, "init": "pghi"}
+         for k in iters}
+    )  # fmt: skip
+    out.update({f"oracle-phase+{k}": {"oracle": "phase", "n_iter": k} for k in iters})
+    return out
+
+
+def oracle_render(clip, mel, n: int, seed: int, kw: dict[str, Any]):
+    """Audio from a part of ``clip``'s own STFT (``kw["oracle"]``: ``"magnitude"`` = its
+    magnitude, phase by ``kw["init"]``; ``"phase"`` = the NNLS magnitude of ``mel`` with the
+    clip's phase), then ``kw["n_iter"]`` fast Griffin-Lim iterations."""
+    import numpy as np
+    import torch
+
+    from mmgan.audio.features import DEFAULT_MEL, _fast_griffin_lim, mel_to_linear
+    from mmgan.audio.phase import pghi
+
+    p = DEFAULT_MEL
+    window = torch.hann_window(p.n_fft)
+    spec = torch.stft(torch.from_numpy(np.asarray(clip, dtype=np.float32)), p.n_fft,
+                      p.hop_length, window=window, center=True, pad_mode="constant",
+                      return_complex=True).numpy()  # fmt: skip
+    if kw["oracle"] == "phase":
+        mag, phase = mel_to_linear(np.exp(mel), p), np.angle(spec)
+    else:
+        mag = np.abs(spec)
+        phase = (
+            pghi(mag, p.n_fft, p.hop_length, seed=seed)
+            if kw["init"] == "pghi"
+            else np.random.default_rng(seed).uniform(0.0, 2.0 * np.pi, mag.shape)
+        )
+    return _fast_griffin_lim(mag, phase, int(kw["n_iter"]), p, n)
+
+
 def main(argv: list[str] | None = None) -> dict:
     import numpy as np
     import torch
@@ -67,6 +118,8 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seconds", type=float, default=30.0, help="speed test length")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--oracles", action="store_true", help="add the oracle rows (bounds)")
+    parser.add_argument("--oracle-iters", default="0,1,4", help="iterations of the oracle rows")
     parser.add_argument("--fast", action="store_true", help="a quick run, not numbers to publish")
     parser.add_argument("--out", default=None, help="also write the JSON here")
     args = parser.parse_args(argv)
@@ -78,6 +131,12 @@ def main(argv: list[str] | None = None) -> dict:
     kinds = renderers(iters)
     if args.choice not in kinds:
         parser.error(f"--choice {args.choice!r} is not among {sorted(kinds)}")
+    timed_kinds = list(kinds)
+    if args.oracles:
+        oracle_iters = [int(k) for k in args.oracle_iters.split(",") if k.strip()]
+        if not oracle_iters or min(oracle_iters) < 0:
+            parser.error(f"--oracle-iters must be whole numbers >= 0, got {args.oracle_iters!r}")
+        kinds.update(oracles(oracle_iters))
     t_start = time.perf_counter()
 
     clips = CorpusClips(args.data, args.split.split(","))
@@ -94,7 +153,9 @@ def main(argv: list[str] | None = None) -> dict:
     rendered: dict[str, list] = {k: [] for k in kinds}
     dist: dict[str, list] = {k: [] for k in kinds}
 
-    def render(mel, chroma, n, seed, kw):
+    def render(mel, chroma, n, seed, kw, clip=None):
+        if "oracle" in kw:
+            return oracle_render(clip, mel, n, seed, kw)
         kw = dict(kw)
         guide = chroma if kw.pop("chroma", False) else None
         return griffin_lim(mel, length=n, seed=seed, inverse="fast", chroma=guide, **kw)
@@ -103,7 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
         mel = log_mel(clip, sr)
         chroma = log_chroma(clip, sr)[:, : mel.shape[1]]
         for k, kw in kinds.items():
-            y = render(mel, chroma, len(clip), i, kw)
+            y = render(mel, chroma, len(clip), i, kw, clip)
             rendered[k].append(y)
             got = log_chroma(y, sr)
             f = min(got.shape[1], chroma.shape[1])
@@ -136,8 +197,8 @@ def main(argv: list[str] | None = None) -> dict:
     mel = log_mel(joined, sr)
     chroma = log_chroma(joined, sr)[:, : mel.shape[1]]
     speed = {
-        k: timed(lambda i, kw=kw: render(mel, chroma, n, 0, kw), args.repeats, 1)[0]
-        for k, kw in kinds.items()
+        k: timed(lambda i, kw=kinds[k]: render(mel, chroma, n, 0, kw), args.repeats, 1)[0]
+        for k in timed_kinds
     }
     base, pick = quality["griffinlim32"], quality[args.choice]
     result = {
