@@ -32,7 +32,14 @@ Then the four hybrid paths of the seed article (baroque->idm, jazz->metal, folk-
 hiphop->symphonic), which ``run_eval`` cannot give (it draws random pairs): slerp of the
 two prompts' text vectors at ``--alphas`` mixing weights, ``--n`` clips per alpha, judge
 P(A), P(B) per clip; per pair Spearman(alpha, P(B)) >= 0.9 and, at the alpha nearest 0.5,
-mean P(A) >= 0.2 and mean P(B) >= 0.2.
+mean P(A) >= 0.2 and mean P(B) >= 0.2. Beside them, to tell a blend the judge hears as a mix
+from a path that switches genre: per alpha the share of clips the judge names A and names
+B (``judge_share_a`` / ``_b``), the largest single clip's min(P(A), P(B)) at the midpoint
+(``midpoint_clip_min_p_max``), the third genre the judge hears most there
+(``midpoint_other``: name, mean P), the style-space audio vectors' mean cosine to the two
+prompts' text vectors (``style_cos_a`` / ``_b``), and where each reading crosses over
+(``judge_crossing_alpha``: mean P(B) passes mean P(A); ``style_crossing_alpha``: the
+cosine to B passes the cosine to A; linear between alphas, None when it never does).
 
 ``--fast``: 2 clips per prompt, 3 s clips, 3 alphas, tracks just past one join, 2 genres,
 10 real clips per genre and split, no FAD∞ — checks that everything runs; its numbers are
@@ -78,9 +85,26 @@ def macro(per_genre: dict[str, float | None]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
-def hybrid_paths(pipe, judge, *, pairs, alphas, n, seconds, seed) -> list[dict[str, Any]]:
-    """Judge P(A), P(B) along the slerp path of each fixed pair of genre prompts."""
+def crossing(alphas, a, b) -> float | None:
+    """The first alpha at which series ``b`` passes ``a`` (``a[0] >= b[0]`` first), linear
+    between alphas; None when it never does, or when it starts above."""
     import numpy as np
+
+    d = np.asarray(b, dtype=np.float64) - np.asarray(a, dtype=np.float64)
+    x = np.asarray(alphas, dtype=np.float64)
+    if d[0] > 0:
+        return None
+    for j in range(1, len(d)):
+        if d[j] > 0:
+            return float(x[j - 1] + (x[j] - x[j - 1]) * -d[j - 1] / (d[j] - d[j - 1]))
+    return None
+
+
+def hybrid_paths(pipe, judge, *, pairs, alphas, n, seconds, seed) -> list[dict[str, Any]]:
+    """Judge P(A), P(B) along the slerp path of each fixed pair of genre prompts, and the
+    style space's reading of the same clips (module docstring)."""
+    import numpy as np
+    import torch
 
     from mmgan.eval.measure import Measure, check_output
     from mmgan.eval.metrics import hybrid_path
@@ -94,14 +118,25 @@ def hybrid_paths(pipe, judge, *, pairs, alphas, n, seconds, seed) -> list[dict[s
         va, vb = pipe.space.encode_text([f"a {a} track", f"a {b} track"])
         ia, ib = judge.genres.index(a), judge.genres.index(b)
         p = np.zeros((2, len(alphas), n))  # judge P(A), P(B) of every clip
+        named = np.zeros((2, len(alphas)))  # share of clips the judge names A, names B
+        others = np.zeros(len(judge.genres))  # mean judge probabilities at the midpoint
+        cos = np.zeros((2, len(alphas)))  # style-space audio vectors' mean cosine to A, B
         for j, alpha in enumerate(alphas):
             style = slerp(va, vb, float(alpha)).repeat(n, 1)
             wave = pipe.generate(style, seed=prompt_seed(seed, 3000 + k, j), seconds=seconds)
             waves = check_output(wave, n, length, pipe.name, f"{a}->{b} at alpha {alpha:.2f}")
             probs = measure.judged(judge.features(waves, sr))[0]
             p[:, j] = probs[:, ia], probs[:, ib]
+            if j == mid:
+                others = probs.mean(axis=0)
+            top = probs.argmax(axis=1)
+            named[:, j] = (top == ia).mean(), (top == ib).mean()
+            heard = torch.cat([pipe.space.encode_audio(w, sr) for w in waves])
+            cos[:, j] = float((heard @ va).mean()), float((heard @ vb).mean())
         metrics = hybrid_path(alphas, p[0], p[1])
         pa, pb = p[0].mean(axis=1), p[1].mean(axis=1)
+        others[[ia, ib]] = -1.0
+        third = int(others.argmax())
         checks = {  # lifted into the top-level "checks" by main
             "spearman_b": check(metrics["spearman_b"], "hybrid_spearman_b"),
             "midpoint_min_p": check(float(min(pa[mid], pb[mid])), "hybrid_midpoint_p"),
@@ -116,6 +151,14 @@ def hybrid_paths(pipe, judge, *, pairs, alphas, n, seconds, seed) -> list[dict[s
                 "midpoint_alpha": float(alphas[mid]),
                 "midpoint_p_a": float(pa[mid]),
                 "midpoint_p_b": float(pb[mid]),
+                "midpoint_clip_min_p_max": float(np.minimum(p[0, mid], p[1, mid]).max()),
+                "midpoint_other": [judge.genres[third], float(others[third])],
+                "judge_share_a": named[0],
+                "judge_share_b": named[1],
+                "judge_crossing_alpha": crossing(alphas, pa, pb),
+                "style_cos_a": cos[0],
+                "style_cos_b": cos[1],
+                "style_crossing_alpha": crossing(alphas, cos[0], cos[1]),
                 "_checks": checks,
                 "passed": all(c["passed"] for c in checks.values()),
             }

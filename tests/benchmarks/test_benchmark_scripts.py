@@ -61,11 +61,31 @@ def test_quality_fast(tiny_gan_run, tiny_corpus, tmp_path):
     for p in r["hybrids"]["pairs"]:
         assert len(p["p_a"]) == len(p["p_b"]) == len(r["hybrids"]["alphas"]) == 3
         assert all(0.0 <= v <= 1.0 for v in p["p_a"] + p["p_b"])
+        shares = p["judge_share_a"] + p["judge_share_b"]
+        assert all(0.0 <= v <= 1.0 for v in shares)  # shares of the clips the judge names
+        named = zip(p["judge_share_a"], p["judge_share_b"], strict=True)
+        assert all(x + y <= 1.0 for x, y in named)
+        assert 0.0 <= p["midpoint_clip_min_p_max"] <= 0.5  # the min of two of a softmax
+        other, p_other = p["midpoint_other"]
+        assert other not in (p["a"], p["b"]) and 0.0 <= p_other <= 1.0
+        assert all(-1.0 <= v <= 1.0 for v in p["style_cos_a"] + p["style_cos_b"])
+        for key in ("judge_crossing_alpha", "style_crossing_alpha"):
+            assert p[key] is None or 0.0 <= p[key] <= 1.0
     seam = r["seam"]
     assert seam["track_seconds"] > seam["segment_seconds"] and seam["boundaries_s"]
     assert all(finite(v["model"]) and finite(v["real"]) for v in seam["per_genre"].values())
     for v in seam["per_genre"].values():  # the same tracks at random points and on the grid
         assert finite(v["random_vs_real"]) and finite(v["grid_on"]) and finite(v["grid_between"])
+
+
+def test_crossing_finds_where_one_reading_passes_the_other():
+    crossing = _bench("quality").crossing
+    alphas = [0.0, 0.25, 0.5, 0.75, 1.0]
+    # B - A: -0.2 at 0.5, +0.6 at 0.75 -> a quarter of the way
+    assert crossing(alphas, [0.9, 0.8, 0.6, 0.2, 0.1], [0.1, 0.2, 0.4, 0.8, 0.9]) == 0.5625
+    assert crossing(alphas, [0.9] * 5, [0.1, 0.2, 0.3, 0.4, 0.5]) is None  # never passes
+    assert crossing(alphas, [0.1] * 5, [0.9] * 5) is None  # B ahead from the start
+    assert crossing(alphas, [0.5, 0.5, 0.5, 0.5, 0.5], [0.5, 0.5, 0.6, 0.7, 0.8]) == 0.25
 
 
 @pytest.mark.parametrize("flag, value", [("--seam-tracks", "0"), ("--n", "1"), ("--alphas", "2")])
@@ -130,10 +150,17 @@ def test_symbolic_fast(tiny_symbolic_run, tiny_corpus, tmp_path):
             assert keys[name] is None or 0 <= keys[name] <= 1
 
 
-def _bench():
-    spec = importlib.util.spec_from_file_location("sym_bench", ROOT / "benchmarks" / "symbolic.py")
+def _bench(name: str = "symbolic"):
+    """A benchmark script as a module (its sibling imports resolve as when run)."""
+    spec = importlib.util.spec_from_file_location(
+        f"{name}_bench", ROOT / "benchmarks" / f"{name}.py"
+    )
     bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        spec.loader.exec_module(bench)
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
     return bench
 
 
@@ -213,14 +240,23 @@ def test_vocoder_fast(tiny_vocoder_run, tiny_gan_run, tiny_corpus, tmp_path):
 
 def test_phase_fast(tiny_corpus, tmp_path):
     args = ["--data", str(tiny_corpus), "--split", "val,test", "--fast", "--threads", "1"]
-    r = run_script("phase.py", *args, out=tmp_path / "phase.json")
+    r = run_script("phase.py", *args, "--oracles", out=tmp_path / "phase.json")
     assert_checks(
         r, ["fad_style_vs_griffinlim32", "fad_judge_vs_griffinlim32", "speedup_vs_griffinlim32"]
     )
     assert r["fast"] is True and r["clips"] >= 2 and r["choice"] == "pghi+4+chroma"
-    assert set(r["quality"]) == {"griffinlim32"} | {
-        f"pghi+{k}{c}" for k in (0, 4, 8) for c in ("", "+chroma")
+    renderers = {"griffinlim32"} | {f"pghi+{k}{c}" for k in (0, 4, 8) for c in ("", "+chroma")}
+    oracles = {"oracle-magnitude+griffinlim32"} | {
+        f"oracle-{part}+{k}" for part in ("magnitude+pghi", "phase") for k in (0, 1, 4)
     }
+    assert set(r["quality"]) == renderers | oracles
+    assert set(r["render_seconds"]) == renderers  # oracles are bounds, not renderers
+    q = r["quality"]
+    # the oracles know part of the answer: the true magnitude beats the mel's NNLS inverse
+    # under the same phase reconstruction, and the true phase beats random phase
+    assert q["oracle-magnitude+pghi+4"]["mel_l1"] < q["pghi+4"]["mel_l1"]
+    assert q["oracle-magnitude+griffinlim32"]["mrstft"] < q["griffinlim32"]["mrstft"]
+    assert q["oracle-phase+0"]["mrstft"] < q["griffinlim32"]["mrstft"]
     for q in r["quality"].values():
         assert all(
             finite(q[m]) for m in ("mrstft", "mel_l1", "chroma_l1", "fad_style", "fad_judge")
@@ -228,6 +264,13 @@ def test_phase_fast(tiny_corpus, tmp_path):
     assert all(finite(t) and t > 0 for t in r["render_seconds"].values())
     assert all(0 <= q["key_agrees"] <= 1 for q in r["quality"].values())
     assert 0 <= r["original_key_agrees"] <= 1
+
+
+def test_phase_refuses_negative_oracle_iterations(capsys):
+    with pytest.raises(SystemExit) as err:
+        _bench("phase").main(["--data", "/nowhere", "--oracles", "--oracle-iters", "1,-2"])
+    assert err.value.code == 2
+    assert "--oracle-iters must be whole numbers >= 0" in capsys.readouterr().err
 
 
 def test_demo_fast(tiny_gan_run, tmp_path):
