@@ -46,16 +46,23 @@ def _pop(keys, items, size):
 
 
 @numba.njit(cache=True)
-def integrate(log_mag, t_step, f_step, order, loud, phase):
-    """Set ``phase`` in place: from each not yet reached bin of ``order`` (loudest first;
-    phase 0), spread to the four neighbours, always continuing from the loudest reached
-    bin, with the trapezoidal rule on the time / frequency phase steps. Bins where
-    ``loud`` is False are never reached and keep their phase."""
+def integrate(log_mag, t_step, f_step, order, loud, phase, seeds):
+    """Set ``phase`` in place: first from the bins ``seeds`` (flat indices whose phase is
+    already set), then from each not yet reached bin of ``order`` (loudest first; phase 0),
+    spread to the four neighbours, always continuing from the loudest reached bin, with the
+    trapezoidal rule on the time / frequency phase steps. Bins where ``loud`` is False are
+    never reached and keep their phase."""
     bins, frames = log_mag.shape
     done = ~loud
     keys = np.empty(bins * frames, np.float32)
     items = np.empty(bins * frames, np.int64)
     size = 0
+    for start in seeds:
+        m0, n0 = start // frames, start % frames
+        if not done[m0, n0]:  # a loud seed, once
+            done[m0, n0] = True
+            size = _push(keys, items, size, log_mag[m0, n0], start)
+    size = _spread(log_mag, t_step, f_step, done, phase, keys, items, size)
     for start in order:
         m0, n0 = start // frames, start % frames
         if done[m0, n0]:
@@ -63,23 +70,30 @@ def integrate(log_mag, t_step, f_step, order, loud, phase):
         done[m0, n0] = True
         phase[m0, n0] = 0.0
         size = _push(keys, items, size, log_mag[m0, n0], start)
-        while size > 0:
-            idx, size = _pop(keys, items, size)
-            m, n = idx // frames, idx % frames
-            p = phase[m, n]
-            if n + 1 < frames and not done[m, n + 1]:
-                phase[m, n + 1] = p + 0.5 * (t_step[m, n] + t_step[m, n + 1])
-                done[m, n + 1] = True
-                size = _push(keys, items, size, log_mag[m, n + 1], idx + 1)
-            if n > 0 and not done[m, n - 1]:
-                phase[m, n - 1] = p - 0.5 * (t_step[m, n] + t_step[m, n - 1])
-                done[m, n - 1] = True
-                size = _push(keys, items, size, log_mag[m, n - 1], idx - 1)
-            if m + 1 < bins and not done[m + 1, n]:
-                phase[m + 1, n] = p + 0.5 * (f_step[m, n] + f_step[m + 1, n])
-                done[m + 1, n] = True
-                size = _push(keys, items, size, log_mag[m + 1, n], idx + frames)
-            if m > 0 and not done[m - 1, n]:
-                phase[m - 1, n] = p - 0.5 * (f_step[m, n] + f_step[m - 1, n])
-                done[m - 1, n] = True
-                size = _push(keys, items, size, log_mag[m - 1, n], idx - frames)
+        size = _spread(log_mag, t_step, f_step, done, phase, keys, items, size)
+
+
+@numba.njit(cache=True)
+def _spread(log_mag, t_step, f_step, done, phase, keys, items, size):
+    bins, frames = log_mag.shape
+    while size > 0:
+        idx, size = _pop(keys, items, size)
+        m, n = idx // frames, idx % frames
+        p = phase[m, n]
+        if n + 1 < frames and not done[m, n + 1]:
+            phase[m, n + 1] = p + 0.5 * (t_step[m, n] + t_step[m, n + 1])
+            done[m, n + 1] = True
+            size = _push(keys, items, size, log_mag[m, n + 1], idx + 1)
+        if n > 0 and not done[m, n - 1]:
+            phase[m, n - 1] = p - 0.5 * (t_step[m, n] + t_step[m, n - 1])
+            done[m, n - 1] = True
+            size = _push(keys, items, size, log_mag[m, n - 1], idx - 1)
+        if m + 1 < bins and not done[m + 1, n]:
+            phase[m + 1, n] = p + 0.5 * (f_step[m, n] + f_step[m + 1, n])
+            done[m + 1, n] = True
+            size = _push(keys, items, size, log_mag[m + 1, n], idx + frames)
+        if m > 0 and not done[m - 1, n]:
+            phase[m - 1, n] = p - 0.5 * (f_step[m, n] + f_step[m - 1, n])
+            done[m - 1, n] = True
+            size = _push(keys, items, size, log_mag[m - 1, n], idx - frames)
+    return size

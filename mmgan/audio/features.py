@@ -261,32 +261,39 @@ def _fast_griffin_lim(
     length: int | None,
     momentum: float = 0.99,
 ) -> np.ndarray:
-    """Fast Griffin-Lim (Perraudin, Balazs & Søndergaard 2013) from a given phase, in torch:
-    ``n_iter`` projections onto consistent spectrograms with the magnitude held, each
-    extrapolated by ``momentum`` (librosa's ``griffinlim`` can only start from random or
-    zero phase)."""
+    """Fast Griffin-Lim (Perraudin, Balazs & Søndergaard 2013) from a given phase:
+    :func:`fast_griffin_lim` on numpy arrays (librosa's ``griffinlim`` can only start from
+    random or zero phase)."""
     import torch
 
-    window = torch.hann_window(params.n_fft)
     mag = torch.from_numpy(np.asarray(magnitude, dtype=np.float32))
+    start = torch.from_numpy(np.asarray(phase, dtype=np.float32))
     n = length if length is not None else (mag.shape[1] - 1) * params.hop_length
-    spec = torch.polar(mag, torch.from_numpy(np.asarray(phase, dtype=np.float32)))
+    y = fast_griffin_lim(mag, start, n_iter, params.n_fft, params.hop_length, n, momentum)
+    return y.numpy().astype(np.float32)
+
+
+def fast_griffin_lim(mag, phase, n_iter: int, n_fft: int, hop_length: int, length: int,
+                     momentum: float = 0.99, window=None):  # fmt: skip
+    """Torch core of :func:`_fast_griffin_lim`: magnitude and starting phase
+    ``[..., n_fft/2+1, frames]`` -> audio ``[..., length]`` after ``n_iter`` projections onto
+    consistent spectrograms with the magnitude held, each extrapolated by ``momentum``.
+    Differentiable in ``mag`` (the GAN vocoder's ``phase="pghi"`` mode trains through it)."""
+    import torch
+
+    if window is None:
+        window = torch.hann_window(n_fft, device=mag.device)
+    lead = mag.shape[:-2]
+    mag = mag.reshape(-1, *mag.shape[-2:])
 
     def istft(x):
-        return torch.istft(x, params.n_fft, params.hop_length, window=window, length=n)
+        return torch.istft(x, n_fft, hop_length, window=window, length=length)
 
-    y, previous = istft(spec), None
+    y, previous = istft(torch.polar(mag, phase.reshape(mag.shape))), None
     for _ in range(n_iter):
-        rebuilt = torch.stft(
-            y,
-            params.n_fft,
-            params.hop_length,
-            window=window,
-            center=True,
-            pad_mode="constant",
-            return_complex=True,
-        )
+        rebuilt = torch.stft(y, n_fft, hop_length, window=window, center=True,
+                             pad_mode="constant", return_complex=True)  # fmt: skip
         target = rebuilt if previous is None else rebuilt + momentum * (rebuilt - previous)
         previous = rebuilt
         y = istft(mag * torch.exp(1j * torch.angle(target)))
-    return y.numpy().astype(np.float32)
+    return y.reshape(*lead, length)

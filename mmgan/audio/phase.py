@@ -66,6 +66,7 @@ def pghi(
     hop_length: int = 256,
     tol_db: float = 60.0,
     seed: int = 0,
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
     """Phase ``[bins, frames]`` (radians) for an STFT magnitude ``[n_fft // 2 + 1, frames]``.
 
@@ -75,9 +76,13 @@ def pghi(
         tol_db: bins this far below the loudest one get random phase (they are too quiet
             for their gradients to mean anything).
         seed: seeds that random phase; the integrated phase does not depend on it.
+        known: the phase of the first ``k`` frames ``[bins, k]``, kept as it is; the rest is
+            integrated from it (and from its own loudest bins where it cannot be reached),
+            so a long spectrogram can be phased in chunks that continue each other.
 
     Raises:
-        ValueError: a magnitude of the wrong shape, negative or not finite.
+        ValueError: a magnitude of the wrong shape, negative or not finite; a ``known``
+            phase of the wrong shape or not finite.
     """
     mag = np.asarray(magnitude, dtype=np.float64)
     if mag.ndim != 2 or mag.shape[0] != n_fft // 2 + 1 or mag.shape[1] < 1:
@@ -88,6 +93,18 @@ def pghi(
         raise ValueError(f"tol_db must be > 0, got {tol_db}")
     rng = np.random.default_rng(seed)
     phase = rng.uniform(0.0, 2.0 * math.pi, size=mag.shape)
+    seeds = np.zeros(0, dtype=np.int64)
+    if known is not None:
+        known = np.asarray(known, dtype=np.float64)
+        if known.ndim != 2 or known.shape[0] != mag.shape[0] or known.shape[1] > mag.shape[1]:
+            raise ValueError(
+                f"known phase must be [{mag.shape[0]}, k <= {mag.shape[1]}], got {known.shape}"
+            )
+        if not np.isfinite(known).all():
+            raise ValueError("the known phase must be finite")
+        k = known.shape[1]
+        phase[:, :k] = known
+        seeds = (np.arange(mag.shape[0])[:, None] * mag.shape[1] + np.arange(k)).ravel()
     peak = mag.max()
     if peak <= 0:  # silence: nothing to integrate
         return phase
@@ -102,11 +119,11 @@ def pghi(
         t_step, f_step = phase_gradients(log_mag, n_fft, hop_length)
     order = np.argsort(-log_mag, axis=None, kind="stable")
     order = order[loud.ravel()[order]].astype(np.int64)
-    _integrate(log_mag.astype(np.float32), t_step, f_step, order, loud, phase)
+    _integrate(log_mag.astype(np.float32), t_step, f_step, order, loud, phase, seeds)
     return phase
 
 
-def _integrate(log_mag, t_step, f_step, order, loud, phase) -> None:
+def _integrate(log_mag, t_step, f_step, order, loud, phase, seeds) -> None:
     from mmgan.audio._pghi_kernel import integrate  # numba: compiled once, cached on disk
 
-    integrate(log_mag, t_step, f_step, order, loud, phase)
+    integrate(log_mag, t_step, f_step, order, loud, phase, seeds.astype(np.int64))

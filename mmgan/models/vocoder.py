@@ -64,6 +64,7 @@ MODEL_TYPE = "mmgan-vocoder"
 LOG_FLOOR = 1e-5
 MAX_LOG_MAG = math.log(1e2)  # Vocos clips magnitudes at 100
 NNLS_ITERS = 10
+PHASE_MODES = ("learned", "pghi")
 
 
 class MelFrontend(nn.Module):
@@ -118,6 +119,11 @@ class Vocoder(nn.Module):
         n_mels, n_fft, hop_length, sample_rate: the mel features it inverts (the project's
             :data:`~mmgan.audio.features.DEFAULT_MEL`).
         dim, hidden, layers, kernel: ConvNeXt width, MLP width, depth, depth-wise kernel.
+        phase: ``"learned"`` (the network predicts the phase too, see :meth:`predict`) or
+            ``"pghi"`` (it predicts the magnitude only; the phase comes from it by PGHI,
+            :mod:`mmgan.audio.phase`, then ``pghi_iters`` fast Griffin-Lim iterations, as
+            TiFGAN does — see :meth:`render_magnitude`).
+        pghi_iters: those iterations (``phase="pghi"`` only).
     """
 
     def __init__(
@@ -130,10 +136,16 @@ class Vocoder(nn.Module):
         hidden: int = 768,
         layers: int = 8,
         kernel: int = 7,
+        phase: str = "learned",
+        pghi_iters: int = 2,
     ) -> None:
         super().__init__()
         if min(n_mels, dim, hidden, layers) < 1 or kernel % 2 == 0:
             raise ValueError("n_mels, dim, hidden, layers must be >= 1 and kernel odd")
+        if phase not in PHASE_MODES:
+            raise ValueError(f"phase must be one of {PHASE_MODES}, got {phase!r}")
+        if isinstance(pghi_iters, bool) or not isinstance(pghi_iters, int) or pghi_iters < 0:
+            raise ValueError(f"pghi_iters must be a whole number >= 0, got {pghi_iters!r}")
         self.config = dict(
             n_mels=n_mels,
             n_fft=n_fft,
@@ -143,8 +155,11 @@ class Vocoder(nn.Module):
             hidden=hidden,
             layers=layers,
             kernel=kernel,
+            phase=phase,
+            pghi_iters=pghi_iters,
         )
         self.n_mels, self.n_fft, self.hop, self.sample_rate = n_mels, n_fft, hop_length, sample_rate
+        self.phase_mode, self.pghi_iters = phase, pghi_iters
         self.embed = nn.Conv1d(n_mels, dim, kernel, padding=kernel // 2)
         self.norm = nn.LayerNorm(dim, eps=1e-6)
         self.blocks = nn.ModuleList(
@@ -152,7 +167,8 @@ class Vocoder(nn.Module):
         )
         self.final = nn.LayerNorm(dim, eps=1e-6)
         bins = n_fft // 2 + 1
-        self.head = nn.Linear(dim, 3 * bins)  # log-magnitude, phase increment, phase residual
+        # log-magnitude, and with a learned phase its increment and residual
+        self.head = nn.Linear(dim, (3 if phase == "learned" else 1) * bins)
         self.register_buffer("window", torch.hann_window(n_fft), persistent=False)
         from mmgan.audio.features import MelParams, _mel_basis
 
@@ -173,7 +189,8 @@ class Vocoder(nn.Module):
     def predict_parts(
         self, logmel: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(log-magnitude, phase increment, phase residual)``, each ``[B, n_fft/2+1, F]``.
+        """``(log-magnitude, phase increment, phase residual)``, each ``[B, n_fft/2+1, F]``
+        (with ``phase="pghi"`` the last two are None).
 
         The phase of frame ``t`` is ``sum(increment[:t + 1]) + residual[t]`` (see
         :meth:`predict`); the increment is the bin's centre-frequency advance per hop plus a
@@ -192,8 +209,10 @@ class Vocoder(nn.Module):
         with torch.no_grad():  # the network learns a correction to the NNLS magnitudes
             mel = torch.exp(logmel.float())
             base = nnls_mel_inverse(mel, self.basis, self.basis_pinv, NNLS_ITERS)
-        log_mag = log_mag + torch.log(base.clamp(min=LOG_FLOOR))
-        return log_mag.clamp(max=MAX_LOG_MAG), self.centre_advance[:, None] + dev, residual
+        log_mag = (log_mag + torch.log(base.clamp(min=LOG_FLOOR))).clamp(max=MAX_LOG_MAG)
+        if self.phase_mode == "pghi":
+            return log_mag, None, None
+        return log_mag, self.centre_advance[:, None] + dev, residual
 
     def predict(self, logmel: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(log-magnitude, phase)``, each ``[B, n_fft/2+1, F]``, from log-mel ``[B, n_mels, F]``.
@@ -207,7 +226,37 @@ class Vocoder(nn.Module):
         chance (1.52 rad, pi/2 = random) after 600 steps.
         """
         log_mag, inc, residual = self.predict_parts(logmel)
+        if inc is None:  # phase="pghi": the phase comes from the magnitude when rendering
+            return log_mag, None
         return log_mag, integrate_phase(inc) + residual
+
+    def phase_from_magnitude(
+        self, log_mag: torch.Tensor, known: np.ndarray | None = None
+    ) -> torch.Tensor:
+        """PGHI phase ``[B, bins, F]`` of log-magnitudes ``[B, bins, F]`` (no gradient);
+        ``known``: the phase of every item's first frames (``pghi``'s ``known``)."""
+        from mmgan.audio.phase import pghi
+
+        mags = torch.exp(log_mag.detach().double()).cpu().numpy()
+        phases = [pghi(m, self.n_fft, self.hop, known=known) for m in mags]
+        return torch.from_numpy(np.stack(phases)).float().to(log_mag.device)
+
+    def render_magnitude(
+        self,
+        log_mag: torch.Tensor,
+        length: int,
+        phase: torch.Tensor | None = None,
+        iters: int | None = None,
+    ) -> torch.Tensor:
+        """Audio ``[B, length]`` from log-magnitudes ``[B, bins, F]``: ``phase`` (default:
+        :meth:`phase_from_magnitude`), then ``iters`` (default ``pghi_iters``) fast
+        Griffin-Lim iterations with the magnitude held — differentiable in ``log_mag``."""
+        from mmgan.audio.features import fast_griffin_lim
+
+        phase = self.phase_from_magnitude(log_mag) if phase is None else phase
+        iters = self.pghi_iters if iters is None else iters
+        mag = torch.exp(log_mag)
+        return fast_griffin_lim(mag, phase, iters, self.n_fft, self.hop, length, window=self.window)
 
     @staticmethod
     def complex_spectrum(log_mag: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
@@ -224,9 +273,13 @@ class Vocoder(nn.Module):
 
     def forward(self, logmel: torch.Tensor, length: int | None = None, spectrum: bool = False):
         """Audio ``[B, length or (F - 1) * hop]``; with ``spectrum``, :meth:`predict`'s
-        ``(log-magnitude, phase)`` instead (training: the losses need both)."""
+        ``(log-magnitude, phase)`` instead (training: the losses need both; the phase is
+        None with ``phase="pghi"``)."""
         if spectrum:
             return self.predict(logmel)
+        if self.phase_mode == "pghi":
+            n = length if length is not None else (logmel.shape[-1] - 1) * self.hop
+            return self.render_magnitude(self.predict(logmel)[0], n)
         return self.istft(self.spectrum(logmel), length)
 
     @torch.no_grad()
@@ -267,14 +320,22 @@ class Vocoder(nn.Module):
         while start < frames:
             lo, hi = max(0, start - ov), min(frames, start + chunk_frames + ov)
             log_mag, inc, residual = self.predict_parts(mel[None, :, lo:hi].to(dev))
-            phase = integrate_phase(inc)
-            if acc is not None:  # continue the previous chunk's phase at `start`, where both
-                # chunks see full context (the cross-fade starts ov / 2 frames before it)
-                phase = phase + (acc[..., start - acc_lo] - phase[..., start - lo])[..., None]
-            acc, acc_lo = torch.remainder(phase, 2 * math.pi), lo
-            spec = self.complex_spectrum(log_mag, acc + residual)
             a = lo * hop  # sample of y[0]
-            y = self.istft(spec, n - a if hi == frames else None)[0].cpu().numpy()
+            if inc is None:  # phase="pghi": PGHI continues the previous chunk's phase up to
+                # `start` (where both chunks see full context), then integrates on
+                known = None if acc is None else acc[:, lo - acc_lo : start - acc_lo]
+                phase = self.phase_from_magnitude(log_mag, known)
+                acc, acc_lo = phase[0].cpu().numpy(), lo
+                m = n - a if hi == frames else (hi - lo - 1) * hop
+                y = self.render_magnitude(log_mag, m, phase)[0].cpu().numpy()
+            else:
+                phase = integrate_phase(inc)
+                if acc is not None:  # continue the previous chunk's phase at `start`, where
+                    # both chunks see full context (the cross-fade starts ov / 2 frames before)
+                    phase = phase + (acc[..., start - acc_lo] - phase[..., start - lo])[..., None]
+                acc, acc_lo = torch.remainder(phase, 2 * math.pi), lo
+                spec = self.complex_spectrum(log_mag, acc + residual)
+                y = self.istft(spec, n - a if hi == frames else None)[0].cpu().numpy()
             seg_lo = max(0, start * hop - fade // 2) if start else 0
             seg_hi = min(n, (start + chunk_frames) * hop + fade // 2) if hi < frames else n
             part = y[seg_lo - a : seg_hi - a]

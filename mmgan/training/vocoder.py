@@ -15,6 +15,12 @@ steps the generator renders a few whole validation clips and logs their mel L1 a
 distances (``val/*``). Batches come from a generator seeded by ``(seed, step, rank)``, so
 a resumed run continues exactly as an uninterrupted one.
 
+With ``generator.phase: pghi`` the network predicts magnitudes only and the crops' audio is
+that magnitude with each crop's true phase before ``pghi_start`` (one inverse STFT), then as
+at inference: the PGHI phase of the predicted magnitude (no gradient) and ``pghi_iters`` fast
+Griffin-Lim iterations, through which the losses reach the magnitude
+(``configs/vocoder-pghi.yaml``).
+
 Example::
 
     cfg = load_config(VocoderTrainConfig, "configs/vocoder-small.yaml")
@@ -54,6 +60,8 @@ class VocoderNetConfig:
     hidden: int = 768
     layers: int = 8
     kernel: int = 7
+    phase: str = "learned"  # or "pghi": the network predicts magnitudes (Vocoder's docstring)
+    pghi_iters: int = 2
 
 
 def _default_lambdas() -> dict[str, float]:
@@ -71,6 +79,10 @@ class VocoderTrainConfig:
     batch_size: int = 16  # per process
     segment: int = 8192  # samples per crop (0.37 s); a multiple of the hop (256)
     disc_start: int = 1500  # discriminators join here (0: from the start)
+    # generator.phase "pghi": before this step each crop is rendered with its own true phase
+    # (one inverse STFT: the magnitude learns fast), from it on as at inference (PGHI phase of
+    # the predicted magnitude, then pghi_iters fast Griffin-Lim iterations, differentiable)
+    pghi_start: int = 0
     lr_g: float = 5e-4  # Vocos
     lr_d: float = 2e-4
     lr_decay: float = 1.0  # both learning rates x lr_decay ** step (HiFi-GAN decays too)
@@ -127,6 +139,8 @@ class VocoderTrainer:
                 f"segment must be a multiple of {hop} and >= {4 * hop} samples, batch_size >= 1;"
                 f" got {cfg.segment}, {cfg.batch_size}"
             )
+        if cfg.pghi_start < 0:
+            raise ValueError(f"pghi_start must be >= 0, got {cfg.pghi_start}")
         unknown = set(cfg.lambdas) - set(_default_lambdas())
         if unknown:
             raise ValueError(
@@ -211,7 +225,13 @@ class VocoderTrainer:
         real = self.batch(step)
         mel, real_spec = self.front(real, with_spectrum=True)
         log_mag, phase = self.g(mel, spectrum=True)
-        fake = unwrap(self.g).istft(unwrap(self.g).complex_spectrum(log_mag, phase), real.shape[-1])
+        g = unwrap(self.g)
+        if phase is None:  # phase="pghi": render the magnitude (see pghi_start)
+            forced = step < cfg.pghi_start
+            phase = torch.angle(real_spec) if forced else g.phase_from_magnitude(log_mag)
+            fake = g.render_magnitude(log_mag, real.shape[-1], phase, 0 if forced else None)
+        else:
+            fake = g.istft(g.complex_spectrum(log_mag, phase), real.shape[-1])
         logs: dict[str, float] = {}
         adversarial = step >= cfg.disc_start
         if adversarial:

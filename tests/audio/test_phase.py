@@ -103,6 +103,25 @@ def test_pghi_edge_cases_and_bad_input():
         pghi(np.ones((bins, 4)), tol_db=0)
 
 
+def test_pghi_continues_a_known_phase():
+    # phasing a spectrogram in two overlapping chunks, the second seeded with the first's
+    # phase over the overlap, gives the loud bins the phase one pass gives them
+    mag = np.abs(stft(music(2.0)))
+    whole = pghi(mag)
+    part = pghi(mag[:, 60:], known=whole[:, 60:80])
+    assert np.array_equal(part[:, :20], whole[:, 60:80])  # the known frames are kept
+    loud = mag[:, 80:] > mag.max() * 10 ** (-30 / 20)
+    err = np.abs(np.angle(np.exp(1j * (part[:, 20:] - whole[:, 80:]))))[loud]
+    assert np.median(err) < 0.05, np.median(err)
+    fresh = pghi(mag[:, 60:])  # without the seed: its own arbitrary starting phases
+    err_fresh = np.abs(np.angle(np.exp(1j * (fresh[:, 20:] - whole[:, 80:]))))[loud]
+    assert np.median(err_fresh) > 0.5, np.median(err_fresh)
+    with pytest.raises(ValueError, match="known phase must be"):
+        pghi(mag, known=np.zeros((mag.shape[0], mag.shape[1] + 1)))
+    with pytest.raises(ValueError, match="known phase must be finite"):
+        pghi(mag, known=np.full((mag.shape[0], 2), np.nan))
+
+
 def test_griffin_lim_from_pghi_beats_random_phase_at_equal_iterations():
     y = music()
     mel = log_mel(y.astype(np.float32), SR)

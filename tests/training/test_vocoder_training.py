@@ -42,12 +42,33 @@ def test_tiny_run_writes_a_loadable_model_samples_and_metrics(tiny_corpus, tmp_p
     assert audio.shape == (29 * 256,)
 
 
-def test_resume_continues_exactly(tiny_corpus, tmp_path):
-    straight = VocoderTrainer(tiny_cfg(), tiny_corpus, tmp_path / "a", progress=False)
+def test_pghi_run_trains_magnitudes_with_the_true_phase_then_through_pghi(tiny_corpus, tmp_path):
+    from mmgan.models.vocoder import Vocoder
+
+    cfg = tiny_cfg("generator.phase=pghi", "pghi_start=3")
+    summary = VocoderTrainer(cfg, tiny_corpus, tmp_path, progress=False).fit()
+    assert summary["step"] == 6 and summary["val/mel_l1"] > 0
+    rows = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    # the phase error against each crop's own phase: none while it is given, PGHI's after
+    assert all(r["g/iaf"] < 1e-6 for r in rows[:3]), [r["g/iaf"] for r in rows]
+    assert all(r["g/iaf"] > 0.01 for r in rows[3:]), [r["g/iaf"] for r in rows]
+    voc, config = Vocoder.from_pretrained(tmp_path / "model")
+    assert voc.phase_mode == "pghi" and config["phase"] == "pghi"
+    audio = voc.synthesise(torch.randn(80, 30).numpy() - 5)
+    assert audio.shape == (29 * 256,) and bool(torch.isfinite(torch.from_numpy(audio)).all())
+
+
+@pytest.mark.parametrize("phase", ["learned", "pghi"])
+def test_resume_continues_exactly(tiny_corpus, tmp_path, phase):
+    # pghi: through PGHI from step 2, so the resume lands past the switch
+    overrides = (f"generator.phase={phase}", "pghi_start=2")
+    straight = VocoderTrainer(tiny_cfg(*overrides), tiny_corpus, tmp_path / "a", progress=False)
     straight.fit()
-    first = VocoderTrainer(tiny_cfg(), tiny_corpus, tmp_path / "b", progress=False)
+    first = VocoderTrainer(tiny_cfg(*overrides), tiny_corpus, tmp_path / "b", progress=False)
     first.fit(stop_at=3)  # as if killed after step 3 (a checkpoint is written on the way out)
-    resumed = VocoderTrainer(tiny_cfg(), tiny_corpus, tmp_path / "b", resume=True, progress=False)
+    resumed = VocoderTrainer(
+        tiny_cfg(*overrides), tiny_corpus, tmp_path / "b", resume=True, progress=False
+    )
     assert resumed.step == 3
     resumed.fit()
     for key, value in straight.g.state_dict().items():
@@ -64,6 +85,10 @@ def test_bad_settings_give_clear_errors(tiny_corpus, tmp_path):
         VocoderTrainer(tiny_cfg("segment=2000"), tiny_corpus, tmp_path, progress=False)
     with pytest.raises(ValueError, match="unknown lambdas"):
         VocoderTrainer(tiny_cfg("lambdas.melx=1"), tiny_corpus, tmp_path, progress=False)
+    with pytest.raises(ValueError, match="pghi_start must be >= 0"):
+        VocoderTrainer(tiny_cfg("pghi_start=-1"), tiny_corpus, tmp_path, progress=False)
+    with pytest.raises(ValueError, match="phase must be one of"):
+        VocoderTrainer(tiny_cfg("generator.phase=magic"), tiny_corpus, tmp_path, progress=False)
     with pytest.raises(FileNotFoundError, match="without --resume"):
         VocoderTrainer(tiny_cfg(), tiny_corpus, tmp_path / "none", resume=True, progress=False)
     torch.save({"step": 3, "kind": "gan"}, tmp_path / "state.pt")
