@@ -172,6 +172,8 @@ def test_pghi_mode_predicts_magnitudes_and_renders_them():
     again = fast_griffin_lim(torch.exp(log_mag), v.phase_from_magnitude(log_mag), 2, 1024, 256,
                              22050)  # fmt: skip
     assert torch.allclose(audio, again, atol=1e-5)
+    spec = v.spectrum(mel)  # the PGHI phase before the iterations
+    assert spec.is_complex() and torch.allclose(spec.abs(), torch.exp(log_mag), rtol=1e-4)
 
 
 def test_pghi_render_is_differentiable_in_the_magnitude():
