@@ -21,7 +21,9 @@ the frequency constant 0.87–1.38 (formula 1.026).
 The phase is integrated outward from the loudest bin through a max-heap, so each bin takes
 its phase from an already-set, louder neighbour (trapezoidal rule); bins more than
 ``tol_db`` below the loudest get random phase. The heap loop is compiled with numba (a
-librosa dependency): about 0.2 s for 30 s of a 513-bin spectrogram on this 2-core CPU.
+librosa dependency). PGHI takes about 0.16 s for 30 s of a 513-bin spectrogram on this
+2-core CPU (0.29 s when the start order sorted every bin rather than the loud ones: a real
+clip's NNLS magnitude has 28 % of its bins within 60 dB of the peak).
 
 Used as the initial phase of :func:`mmgan.audio.features.griffin_lim` (``init="pghi"``), the
 spectrogram engine's default renderer. Measured by ``benchmarks/phase.py`` on the 200 `small`
@@ -117,8 +119,8 @@ def pghi(
         t_step, f_step, log_mag = t_step[:, :1], f_step[:, :1], log_mag[:, :1]
     else:
         t_step, f_step = phase_gradients(log_mag, n_fft, hop_length)
-    order = np.argsort(-log_mag, axis=None, kind="stable")
-    order = order[loud.ravel()[order]].astype(np.int64)
+    loud_at = np.flatnonzero(loud)  # sorting only these: ~4x less work than every bin
+    order = loud_at[np.argsort(-log_mag.ravel()[loud_at], kind="stable")].astype(np.int64)
     _integrate(log_mag.astype(np.float32), t_step, f_step, order, loud, phase, seeds)
     return phase
 
