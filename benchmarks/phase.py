@@ -79,12 +79,11 @@ def oracle_render(clip, mel, n: int, seed: int, kw: dict[str, Any]):
 
     from mmgan.audio.features import DEFAULT_MEL, _fast_griffin_lim, mel_to_linear
     from mmgan.audio.phase import pghi
+    from mmgan.models.vocoder import MelFrontend
 
     p = DEFAULT_MEL
-    window = torch.hann_window(p.n_fft)
-    spec = torch.stft(torch.from_numpy(np.asarray(clip, dtype=np.float32)), p.n_fft,
-                      p.hop_length, window=window, center=True, pad_mode="constant",
-                      return_complex=True).numpy()  # fmt: skip
+    wave = torch.from_numpy(np.asarray(clip, dtype=np.float32))[None]
+    spec = MelFrontend()(wave, with_spectrum=True)[1][0].numpy()  # the mel's own STFT
     if kw["oracle"] == "phase":
         mag, phase = mel_to_linear(np.exp(mel), p), np.angle(spec)
     else:

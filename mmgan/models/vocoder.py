@@ -312,8 +312,9 @@ class Vocoder(nn.Module):
 
         Long inputs are rendered in chunks of ``chunk_frames`` that share
         ``overlap_frames`` (more than the receptive field) on each side, cross-faded over the
-        middle of the overlap; each chunk's integrated phase continues the previous one's,
-        so memory is bounded by the chunk, not the track.
+        middle of the overlap; each chunk's phase (integrated, or PGHI's with
+        ``phase="pghi"``) continues the previous one's, so memory is bounded by the chunk, not
+        the track.
         """
         mel = torch.as_tensor(np.asarray(logmel, dtype=np.float32))
         if mel.ndim != 2 or mel.shape[0] != self.n_mels:
@@ -334,7 +335,7 @@ class Vocoder(nn.Module):
         hop, ov = self.hop, overlap_frames
         fade = ov * hop  # samples of cross-fade, centred in the overlap
         ramp = np.sin(np.linspace(0, np.pi / 2, fade, dtype=np.float32)) ** 2
-        start, acc, acc_lo = 0, None, 0  # acc: the previous chunk's summed increments
+        start, acc, acc_lo = 0, None, 0  # acc: the previous chunk's phase, from frame acc_lo
         while start < frames:
             lo, hi = max(0, start - ov), min(frames, start + chunk_frames + ov)
             log_mag, inc, residual = self.predict_parts(mel[None, :, lo:hi].to(dev))
