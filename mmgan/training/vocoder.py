@@ -98,6 +98,9 @@ class VocoderTrainConfig:
     sample_every: int = 1000
     ckpt_every: int = 250
     export_dtype: str = "float32"
+    # a saved vocoder folder whose weights start the generator (fine-tuning, e.g. a GPU run
+    # continued on the full corpus); its network must match `generator`. Unused on --resume.
+    init: str = ""
 
 
 def load_clips(data: str | Path, split: str, limit: int = 0, sr: int = 22050) -> list[np.ndarray]:
@@ -112,6 +115,25 @@ def load_clips(data: str | Path, split: str, limit: int = 0, sr: int = 22050) ->
         )
     n = len(clips) if limit <= 0 else min(limit, len(clips))
     return [clips.load(i) for i in range(n)]
+
+
+def _load_init(g: torch.nn.Module, folder: str | Path) -> int:
+    """Copy a saved vocoder's weights into ``g`` (same network); return its trained steps."""
+    from mmgan.models.vocoder import Vocoder
+
+    src, config = Vocoder.from_pretrained(folder)
+    differs = {
+        k: (src.config.get(k), v)
+        for k, v in g.config.items()
+        if k != "pghi_iters" and src.config.get(k) != v
+    }
+    if differs:
+        raise ValueError(
+            f"init {folder}: its network differs from this run's generator "
+            f"(saved, asked): {differs}"
+        )
+    g.load_state_dict(src.state_dict())
+    return int(config.get("trained_steps", 0))
 
 
 class VocoderTrainer:
@@ -151,6 +173,13 @@ class VocoderTrainer:
         self.device = torch.device(self.dist.device)
         if self.device.type == "cpu" and cfg.threads > 0:
             torch.set_num_threads(cfg.threads)
+        torch.manual_seed(cfg.seed)  # identical initial weights on every rank
+        # the networks first: a bad generator setting or --set init fails before any file
+        g = Vocoder(**to_dict(cfg.generator))
+        d = VocoderDiscriminator(tuple(cfg.mpd_channels), cfg.mrd_channels)
+        self.init_steps = 0
+        if cfg.init and not resume:
+            self.init_steps = _load_init(g, cfg.init)
         self.out.mkdir(parents=True, exist_ok=True)
         self.clips = load_clips(self.data, "train", cfg.max_clips)
         self.clips = [c for c in self.clips if len(c) >= cfg.segment]
@@ -159,9 +188,6 @@ class VocoderTrainer:
                 f"{self.data}: no training clip is at least {cfg.segment} samples long"
             )
         self.val = load_clips(self.data, "val", cfg.val_clips)
-        torch.manual_seed(cfg.seed)  # identical initial weights on every rank
-        g = Vocoder(**to_dict(cfg.generator))
-        d = VocoderDiscriminator(tuple(cfg.mpd_channels), cfg.mrd_channels)
         self.front = MelFrontend().to(self.device)
         self.g = wrap(g.to(self.device), self.dist)
         self.d = wrap(d.to(self.device), self.dist)
@@ -310,7 +336,10 @@ class VocoderTrainer:
         return folder
 
     def export_config(self) -> dict[str, Any]:
-        return {"trained_steps": self.step, "data": str(self.data)}
+        extra = {"trained_steps": self.step, "data": str(self.data)}
+        if self.cfg.init:  # where the weights started, and that run's own steps
+            extra.update(init=str(self.cfg.init), init_steps=self.init_steps)
+        return extra
 
     def checkpoint(self) -> None:
         if not self.dist.is_main:

@@ -58,7 +58,7 @@ def test_pghi_run_trains_magnitudes_with_the_true_phase_then_through_pghi(tiny_c
     assert audio.shape == (29 * 256,) and bool(torch.isfinite(torch.from_numpy(audio)).all())
 
 
-@pytest.mark.parametrize("phase", ["learned", "pghi"])
+@pytest.mark.parametrize("phase", ["learned", "pghi", "direct"])
 def test_resume_continues_exactly(tiny_corpus, tmp_path, phase):
     # pghi: through PGHI from step 2, so the resume lands past the switch
     overrides = (f"generator.phase={phase}", "pghi_start=2")
@@ -87,13 +87,38 @@ def test_bad_settings_give_clear_errors(tiny_corpus, tmp_path):
         VocoderTrainer(tiny_cfg("lambdas.melx=1"), tiny_corpus, tmp_path, progress=False)
     with pytest.raises(ValueError, match="pghi_start must be >= 0"):
         VocoderTrainer(tiny_cfg("pghi_start=-1"), tiny_corpus, tmp_path, progress=False)
-    with pytest.raises(ValueError, match="phase must be one of"):
-        VocoderTrainer(tiny_cfg("generator.phase=magic"), tiny_corpus, tmp_path, progress=False)
+    with pytest.raises(ValueError, match="phase must be one of"):  # before any file is made
+        VocoderTrainer(tiny_cfg("generator.phase=magic"), tiny_corpus, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
     with pytest.raises(FileNotFoundError, match="without --resume"):
         VocoderTrainer(tiny_cfg(), tiny_corpus, tmp_path / "none", resume=True, progress=False)
     torch.save({"step": 3, "kind": "gan"}, tmp_path / "state.pt")
     with pytest.raises(ValueError, match="not a vocoder training state"):
         VocoderTrainer(tiny_cfg(), tiny_corpus, tmp_path, resume=True, progress=False)
+
+
+def test_init_starts_from_a_saved_vocoder_and_refuses_another_network(tiny_corpus, tmp_path):
+    from mmgan.models.vocoder import Vocoder
+
+    first = tiny_cfg("generator.phase=direct", "steps=3")
+    VocoderTrainer(first, tiny_corpus, tmp_path / "a", progress=False).fit()
+    saved, _ = Vocoder.from_pretrained(tmp_path / "a" / "model")
+    cfg = tiny_cfg("generator.phase=direct", f"init={tmp_path / 'a' / 'model'}")
+    second = VocoderTrainer(cfg, tiny_corpus, tmp_path / "b", progress=False)
+    for key, value in saved.state_dict().items():  # the weights start where run a ended
+        assert torch.equal(value, second.g.state_dict()[key]), key
+    second.fit(stop_at=2)
+    _, config = Vocoder.from_pretrained(tmp_path / "b" / "model")
+    assert config["trained_steps"] == 2 and config["init_steps"] == 3
+    assert config["init"] == str(tmp_path / "a" / "model")
+    fresh = VocoderTrainer(tiny_cfg("generator.phase=direct"), tiny_corpus, tmp_path / "c")
+    assert not torch.equal(fresh.g.head.weight, saved.head.weight)  # without init: the seed's
+    other = tiny_cfg("generator.phase=pghi", f"init={tmp_path / 'a' / 'model'}")
+    with pytest.raises(ValueError, match=r"differs from this run's generator.*phase"):
+        VocoderTrainer(other, tiny_corpus, tmp_path / "d", progress=False)
+    assert not (tmp_path / "d").exists()  # refused before anything was written
+    with pytest.raises(ValueError, match="is not a mmgan-vocoder model folder"):
+        VocoderTrainer(tiny_cfg(f"init={tmp_path / 'none'}"), tiny_corpus, tmp_path / "e")
 
 
 def test_cli_trains_and_reports(tiny_corpus, tmp_path):
@@ -115,3 +140,13 @@ def test_ddp_two_cpu_processes_keep_identical_replicas(tiny_corpus, tmp_path):
     from ddp_worker import run_two_ranks
 
     run_two_ranks(TINY, tiny_corpus, tmp_path, "vocoder", port=29533)
+
+
+@pytest.mark.parametrize("path", sorted(TINY.parent.glob("vocoder-*.yaml")), ids=lambda p: p.name)
+def test_every_vocoder_config_loads_and_builds_its_generator(path):
+    from mmgan.config import to_dict
+    from mmgan.models.vocoder import Vocoder
+
+    cfg = load_config(VocoderTrainConfig, path, [])  # unknown keys are refused here
+    g = Vocoder(**to_dict(cfg.generator))
+    assert cfg.segment % g.hop == 0 and g.num_parameters() > 0
