@@ -236,6 +236,11 @@ def test_vocoder_fast(tiny_vocoder_run, tiny_gan_run, tiny_corpus, tmp_path):
     for renderer in ("vocoder", "griffinlim"):
         assert all(finite(v) for v in r["quality"][renderer].values())
     assert r["memory"]["long"]["samples"] > r["memory"]["short"]["samples"]
+    speed = r["speed"]  # librosa's Griffin-Lim: timed beside the project's, slower
+    assert speed["librosa_griffinlim_32_s"] > 0 and "librosa" not in "".join(r["checks"])
+    assert speed["speedup_vs_librosa_griffinlim"] == pytest.approx(
+        speed["librosa_griffinlim_32_s"] / speed["vocoder_s"]
+    )
 
 
 def test_phase_fast(tiny_corpus, tmp_path):
