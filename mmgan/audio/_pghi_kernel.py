@@ -29,7 +29,12 @@ def _pop(keys, items, size):
     top = items[0]
     size -= 1
     keys[0], items[0] = keys[size], items[size]
-    i = 0
+    _sift_down(keys, items, size, 0)
+    return top, size
+
+
+@numba.njit(cache=True)
+def _sift_down(keys, items, size, i):
     while True:
         left = 2 * i + 1
         best = i
@@ -42,7 +47,6 @@ def _pop(keys, items, size):
         keys[best], keys[i] = keys[i], keys[best]
         items[best], items[i] = items[i], items[best]
         i = best
-    return top, size
 
 
 @numba.njit(cache=True)
@@ -97,3 +101,80 @@ def _spread(log_mag, t_step, f_step, done, phase, keys, items, size):
             done[m - 1, n] = True
             size = _push(keys, items, size, log_mag[m - 1, n], idx - frames)
     return size
+
+
+@numba.njit(cache=True)
+def integrate_frames(level, t_step, f_step, loud, phase, first, levels):
+    """Frame by frame from ``first`` (earlier frames already have their phase): RTPGHI
+    (Průša & Holighaus 2017) — a queue over one frame's bins and the previous frame's, the
+    loudest first: a previous-frame bin continues its own bin in time, a current-frame bin
+    spreads to its two neighbours in frequency. The queue is a bucket queue on ``level``
+    (each bin's loudness quantised to ``levels`` steps over the tolerance; ties in a step go
+    last-in first-out): push and pop in O(1) instead of a binary heap's O(log n). Bins where
+    ``loud`` is False keep their phase. Arrays are ``[frames, bins]`` (one frame contiguous).
+    """
+    frames, bins = level.shape
+    done = np.empty(bins, np.bool_)
+    head = np.empty(levels, np.int64)
+    nxt = np.empty(2 * bins + 1, np.int64)
+    val = np.empty(2 * bins + 1, np.int64)
+    for n in range(first, frames):
+        remaining = 0
+        for m in range(bins):
+            done[m] = not loud[n, m]
+            if loud[n, m]:
+                remaining += 1
+        head[:] = -1
+        top, used, size = -1, 0, 0
+        if n > 0:
+            for m in range(bins):
+                if loud[n - 1, m]:
+                    b = level[n - 1, m]
+                    nxt[used], val[used], head[b] = head[b], m, used
+                    used += 1
+                    size += 1
+                    top = max(top, b)
+        while remaining > 0:
+            if size == 0:  # nothing reaches the rest: start again from its loudest bin
+                best, hi = -1, -1
+                for m in range(bins):
+                    if not done[m] and level[n, m] > hi:
+                        best, hi = m, level[n, m]
+                phase[n, best] = 0.0
+                done[best] = True
+                remaining -= 1
+                nxt[used], val[used], head[hi] = head[hi], best + bins, used
+                used += 1
+                size += 1
+                top = max(top, hi)
+                continue
+            while head[top] < 0:
+                top -= 1
+            e = head[top]
+            head[top] = nxt[e]
+            size -= 1
+            idx = val[e]
+            if idx < bins:  # a previous-frame bin: continue it in time
+                m = idx
+                if not done[m]:
+                    phase[n, m] = phase[n - 1, m] + 0.5 * (t_step[n - 1, m] + t_step[n, m])
+                    done[m] = True
+                    remaining -= 1
+                    b = level[n, m]
+                    nxt[used], val[used], head[b] = head[b], m + bins, used
+                    used += 1
+                    size += 1
+                    top = max(top, b)
+            else:  # a current-frame bin: spread across frequency
+                m = idx - bins
+                for k in (m + 1, m - 1):
+                    if 0 <= k < bins and not done[k]:
+                        step = 0.5 * (f_step[n, m] + f_step[n, k])
+                        phase[n, k] = phase[n, m] + (step if k > m else -step)
+                        done[k] = True
+                        remaining -= 1
+                        b = level[n, k]
+                        nxt[used], val[used], head[b] = head[b], k + bins, used
+                        used += 1
+                        size += 1
+                        top = max(top, b)

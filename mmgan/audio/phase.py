@@ -25,6 +25,16 @@ librosa dependency). PGHI takes about 0.16 s for 30 s of a 513-bin spectrogram o
 2-core CPU (0.29 s when the start order sorted every bin rather than the loud ones: a real
 clip's NNLS magnitude has 28 % of its bins within 60 dB of the peak).
 
+``method="frames"`` integrates frame by frame instead (RTPGHI, Průša & Holighaus 2017, *Phase
+vocoder done right*): a bin of the previous frame continues its own bin in time, a bin of the
+current frame spreads across frequency, the loudest first, through a bucket queue over one
+frame's bins (loudness quantised to 1,024 steps over the tolerance). Nothing is integrated
+backwards in time, so an onset is phased from its first frame on. Measured: 30 s of a real
+clip's vocoder magnitude phased in 0.049 s instead of 0.117 s, and of the GAN's — whose floor
+puts 86 % of the bins within 60 dB of the peak — in 0.079 s instead of 0.45 s; the GAN
+vocoder's renders of 30 test clips score the same (log-mel L1 0.0910 vs 0.0909, MR-STFT 1.041
+vs 1.039). The GAN vocoder uses it; the ``pghi`` renderer keeps the heap.
+
 Used as the initial phase of :func:`mmgan.audio.features.griffin_lim` (``init="pghi"``), the
 spectrogram engine's default renderer. Measured by ``benchmarks/phase.py`` on the 200 `small`
 test clips (mel -> NNLS magnitude -> phase -> audio, against the originals): 4 fast
@@ -45,6 +55,7 @@ import numpy as np
 
 __all__ = ["HANN_GAMMA", "pghi", "phase_gradients"]
 
+PGHI_METHODS = ("heap", "frames")
 HANN_GAMMA = 0.25645  # gamma / n_fft^2 of the Gaussian closest to a Hann window
 
 
@@ -69,6 +80,7 @@ def pghi(
     tol_db: float = 60.0,
     seed: int = 0,
     known: np.ndarray | None = None,
+    method: str = "heap",
 ) -> np.ndarray:
     """Phase ``[bins, frames]`` (radians) for an STFT magnitude ``[n_fft // 2 + 1, frames]``.
 
@@ -81,11 +93,15 @@ def pghi(
         known: the phase of the first ``k`` frames ``[bins, k]``, kept as it is; the rest is
             integrated from it (and from its own loudest bins where it cannot be reached),
             so a long spectrogram can be phased in chunks that continue each other.
+        method: ``"heap"`` (one heap over the whole spectrogram, PGHI as published) or
+            ``"frames"`` (frame by frame, RTPGHI; see the module docstring).
 
     Raises:
         ValueError: a magnitude of the wrong shape, negative or not finite; a ``known``
             phase of the wrong shape or not finite.
     """
+    if method not in PGHI_METHODS:
+        raise ValueError(f"method must be one of {PGHI_METHODS}, got {method!r}")
     mag = np.asarray(magnitude, dtype=np.float64)
     if mag.ndim != 2 or mag.shape[0] != n_fft // 2 + 1 or mag.shape[1] < 1:
         raise ValueError(f"expected a magnitude [{n_fft // 2 + 1}, frames], got {mag.shape}")
@@ -119,6 +135,24 @@ def pghi(
         t_step, f_step, log_mag = t_step[:, :1], f_step[:, :1], log_mag[:, :1]
     else:
         t_step, f_step = phase_gradients(log_mag, n_fft, hop_length)
+    if method == "frames":
+        from mmgan.audio._pghi_kernel import integrate_frames
+
+        first = 0 if known is None else known.shape[1]
+        levels = 1024  # loudness steps over the tolerance: ~0.06 dB at 60 dB
+        span = max(float(log_mag.max()) - floor, 1e-9)
+        level = np.clip((log_mag.T - floor) * ((levels - 1) / span), 0, levels - 1)
+        out = np.ascontiguousarray(phase.T)  # [frames, bins]: one frame contiguous
+        integrate_frames(
+            level.astype(np.int64),
+            np.ascontiguousarray(t_step.T),
+            np.ascontiguousarray(f_step.T),
+            np.ascontiguousarray(loud.T),
+            out,
+            first,
+            levels,
+        )
+        return out.T
     loud_at = np.flatnonzero(loud)  # sorting only these: ~4x less work than every bin
     order = loud_at[np.argsort(-log_mag.ravel()[loud_at], kind="stable")].astype(np.int64)
     _integrate(log_mag.astype(np.float32), t_step, f_step, order, loud, phase, seeds)

@@ -269,7 +269,9 @@ class Vocoder(nn.Module):
         from mmgan.audio.phase import pghi
 
         mags = torch.exp(log_mag.detach().double()).cpu().numpy()
-        phases = [pghi(m, self.n_fft, self.hop, known=known) for m in mags]
+        # frame by frame (RTPGHI): the same quality here as the global heap, ~2.4x faster on
+        # real mels and ~6x on the GAN's (86 % of its bins within 60 dB of the peak vs 25 %)
+        phases = [pghi(m, self.n_fft, self.hop, known=known, method="frames") for m in mags]
         return torch.from_numpy(np.stack(phases)).float().to(log_mag.device)
 
     def render_magnitude(

@@ -57,11 +57,16 @@ def test_time_step_is_the_partials_frequency():
     assert centre_error > 0.5  # so the test would fail without the gradient term
 
 
-def test_pghi_phase_is_nearly_consistent_with_the_true_magnitude():
+METHODS = pytest.mark.parametrize("method", ["heap", "frames"])
+
+
+@METHODS
+def test_pghi_phase_is_nearly_consistent_with_the_true_magnitude(method):
     y = music()
     mag = np.abs(stft(y))
     rng = np.random.default_rng(0)
-    sc_pghi = spectral_convergence(istft(mag * np.exp(1j * pghi(mag)), len(y)), mag)
+    phase = pghi(mag, method=method)
+    sc_pghi = spectral_convergence(istft(mag * np.exp(1j * phase), len(y)), mag)
     sc_zero = spectral_convergence(istft(mag.astype(complex), len(y)), mag)
     sc_rand = spectral_convergence(
         istft(mag * np.exp(1j * rng.uniform(0, 2 * np.pi, mag.shape)), len(y)), mag
@@ -69,30 +74,35 @@ def test_pghi_phase_is_nearly_consistent_with_the_true_magnitude():
     assert sc_pghi < 0.5 * min(sc_zero, sc_rand), (sc_pghi, sc_zero, sc_rand)
 
 
-def test_pghi_places_a_click_at_its_time():
+@METHODS
+def test_pghi_places_a_click_at_its_time(method):
     # group delay: a click late in a frame must come back at its time, not the frame centre
     n = SR
     y = np.zeros(n)
     y[11025 + 77] = 1.0
     mag = np.abs(stft(y))
-    out = istft(mag * np.exp(1j * pghi(mag, tol_db=40)), n)
-    assert abs(int(np.argmax(np.abs(out))) - (11025 + 77)) <= 8
+    out = istft(mag * np.exp(1j * pghi(mag, tol_db=40, method=method)), n)
+    assert abs(int(np.argmax(np.abs(out))) - (11025 + 77)) <= 12  # heap 8, frames 9 here
 
 
-def test_pghi_is_deterministic_and_seed_only_touches_quiet_bins():
+@METHODS
+def test_pghi_is_deterministic_and_seed_only_touches_quiet_bins(method):
     mag = np.abs(stft(music(1.0)))
-    a, b, c = pghi(mag, seed=0), pghi(mag, seed=0), pghi(mag, seed=1)
+    a, b, c = (pghi(mag, seed=s, method=method) for s in (0, 0, 1))
     assert np.array_equal(a, b)
     loud = mag > mag.max() * 10 ** (-60 / 20)
     assert np.array_equal(a[loud], c[loud]) and not np.array_equal(a[~loud], c[~loud])
 
 
-def test_pghi_edge_cases_and_bad_input():
+@METHODS
+def test_pghi_edge_cases_and_bad_input(method):
     bins = N_FFT // 2 + 1
-    silent = pghi(np.zeros((bins, 20)))
+    silent = pghi(np.zeros((bins, 20)), method=method)
     assert silent.shape == (bins, 20) and np.isfinite(silent).all()
-    one = pghi(np.abs(stft(music(0.2)))[:, :1])  # a single frame: integrated across bins
+    one = pghi(np.abs(stft(music(0.2)))[:, :1], method=method)  # one frame: across bins only
     assert one.shape == (bins, 1) and np.isfinite(one).all()
+    with pytest.raises(ValueError, match="method must be one of"):
+        pghi(np.ones((bins, 4)), method="fast")
     with pytest.raises(ValueError, match="expected a magnitude"):
         pghi(np.ones((100, 20)))
     with pytest.raises(ValueError, match="finite and non-negative"):
@@ -103,23 +113,37 @@ def test_pghi_edge_cases_and_bad_input():
         pghi(np.ones((bins, 4)), tol_db=0)
 
 
-def test_pghi_continues_a_known_phase():
+@METHODS
+def test_pghi_continues_a_known_phase(method):
     # phasing a spectrogram in two overlapping chunks, the second seeded with the first's
     # phase over the overlap, gives the loud bins the phase one pass gives them
     mag = np.abs(stft(music(2.0)))
-    whole = pghi(mag)
-    part = pghi(mag[:, 60:], known=whole[:, 60:80])
+    whole = pghi(mag, method=method)
+    part = pghi(mag[:, 60:], known=whole[:, 60:80], method=method)
     assert np.array_equal(part[:, :20], whole[:, 60:80])  # the known frames are kept
     loud = mag[:, 80:] > mag.max() * 10 ** (-30 / 20)
     err = np.abs(np.angle(np.exp(1j * (part[:, 20:] - whole[:, 80:]))))[loud]
     assert np.median(err) < 0.05, np.median(err)
-    fresh = pghi(mag[:, 60:])  # without the seed: its own arbitrary starting phases
+    fresh = pghi(mag[:, 60:], method=method)  # without the seed: its own starting phases
     err_fresh = np.abs(np.angle(np.exp(1j * (fresh[:, 20:] - whole[:, 80:]))))[loud]
     assert np.median(err_fresh) > 0.5, np.median(err_fresh)
     with pytest.raises(ValueError, match="known phase must be"):
         pghi(mag, known=np.zeros((mag.shape[0], mag.shape[1] + 1)))
     with pytest.raises(ValueError, match="known phase must be finite"):
         pghi(mag, known=np.full((mag.shape[0], 2), np.nan))
+
+
+def test_frame_by_frame_pghi_matches_the_heap_on_a_real_spectrogram():
+    # the frame-by-frame bucket-queue integration (RTPGHI) against the global heap: as
+    # consistent with the magnitude (within 10 %), and both far better than random phase
+    y = music(3.0)
+    mag = np.abs(stft(y))
+    sc = {
+        m: spectral_convergence(istft(mag * np.exp(1j * pghi(mag, method=m)), len(y)), mag)
+        for m in ("heap", "frames")
+    }
+    assert sc["frames"] < 1.1 * sc["heap"], sc
+    assert sc["frames"] < 0.5, sc
 
 
 def test_griffin_lim_from_pghi_beats_random_phase_at_equal_iterations():
