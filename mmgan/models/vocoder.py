@@ -40,7 +40,7 @@ previous chunk's phase (``pghi(..., known=)``), so long renders keep one phase a
 phase per frame too): the head's two extra outputs are a cosine and a sine part and each
 frame's phase is their ``atan2`` — nothing integrated, no PGHI, no iteration, so rendering is
 one network pass and one inverse STFT (30 s in ~0.11-0.14 s here, ~11x faster than
-32-iteration Griffin-Lim; ``phase="pghi"`` needs ~0.32 s). Measured after 177 s on an H200
+32-iteration Griffin-Lim; ``phase="pghi"`` needs ~0.29 s). Measured after 177 s on an H200
 (``configs/vocoder-direct-gpu.yaml``, 6,360 steps of 64 crops): MR-STFT and FAD style beat
 Griffin-Lim's, log-mel L1 and FAD judge did not yet, and its phase was still improving; the
 integrated phase trained beside it (same time, same losses) stalled at twice its error
