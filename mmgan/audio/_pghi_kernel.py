@@ -104,6 +104,12 @@ def _spread(log_mag, t_step, f_step, done, phase, keys, items, size):
 
 
 @numba.njit(cache=True)
+def _enqueue(nxt, val, head, b, item, used, top):  # bucket queue: push `item` on level `b`
+    nxt[used], val[used], head[b] = head[b], item, used
+    return used + 1, max(top, b)
+
+
+@numba.njit(cache=True)
 def integrate_frames(level, t_step, f_step, loud, phase, first, levels):
     """Frame by frame from ``first`` (earlier frames already have their phase): RTPGHI
     (Průša & Holighaus 2017) — a queue over one frame's bins and the previous frame's, the
@@ -129,11 +135,8 @@ def integrate_frames(level, t_step, f_step, loud, phase, first, levels):
         if n > 0:
             for m in range(bins):
                 if loud[n - 1, m]:
-                    b = level[n - 1, m]
-                    nxt[used], val[used], head[b] = head[b], m, used
-                    used += 1
+                    used, top = _enqueue(nxt, val, head, level[n - 1, m], m, used, top)
                     size += 1
-                    top = max(top, b)
         while remaining > 0:
             if size == 0:  # nothing reaches the rest: start again from its loudest bin
                 best, hi = -1, -1
@@ -143,10 +146,8 @@ def integrate_frames(level, t_step, f_step, loud, phase, first, levels):
                 phase[n, best] = 0.0
                 done[best] = True
                 remaining -= 1
-                nxt[used], val[used], head[hi] = head[hi], best + bins, used
-                used += 1
+                used, top = _enqueue(nxt, val, head, hi, best + bins, used, top)
                 size += 1
-                top = max(top, hi)
                 continue
             while head[top] < 0:
                 top -= 1
@@ -160,11 +161,8 @@ def integrate_frames(level, t_step, f_step, loud, phase, first, levels):
                     phase[n, m] = phase[n - 1, m] + 0.5 * (t_step[n - 1, m] + t_step[n, m])
                     done[m] = True
                     remaining -= 1
-                    b = level[n, m]
-                    nxt[used], val[used], head[b] = head[b], m + bins, used
-                    used += 1
+                    used, top = _enqueue(nxt, val, head, level[n, m], m + bins, used, top)
                     size += 1
-                    top = max(top, b)
             else:  # a current-frame bin: spread across frequency
                 m = idx - bins
                 for k in (m + 1, m - 1):
@@ -173,8 +171,5 @@ def integrate_frames(level, t_step, f_step, loud, phase, first, levels):
                         phase[n, k] = phase[n, m] + (step if k > m else -step)
                         done[k] = True
                         remaining -= 1
-                        b = level[n, k]
-                        nxt[used], val[used], head[b] = head[b], k + bins, used
-                        used += 1
+                        used, top = _enqueue(nxt, val, head, level[n, k], k + bins, used, top)
                         size += 1
-                        top = max(top, b)
