@@ -223,6 +223,7 @@ class VocoderTrainer:
         self.opt_g.load_state_dict(state["opt_g"])
         self.opt_d.load_state_dict(state["opt_d"])
         self.step = int(state["step"])
+        self.init_steps = int(state.get("init_steps", 0))
         if self.dist.is_main:
             trim_metrics(self.out / "metrics.jsonl", self.step)
 
@@ -352,6 +353,7 @@ class VocoderTrainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "config": json.dumps(to_dict(self.cfg)),
+            "init_steps": self.init_steps,
         }
         save_state(self.out / STATE_NAME, state)
         dtype = {"float16": torch.float16, "float32": torch.float32}[self.cfg.export_dtype]

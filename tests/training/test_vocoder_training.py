@@ -111,6 +111,9 @@ def test_init_starts_from_a_saved_vocoder_and_refuses_another_network(tiny_corpu
     _, config = Vocoder.from_pretrained(tmp_path / "b" / "model")
     assert config["trained_steps"] == 2 and config["init_steps"] == 3
     assert config["init"] == str(tmp_path / "a" / "model")
+    resumed = VocoderTrainer(cfg, tiny_corpus, tmp_path / "b", resume=True, progress=False)
+    resumed.fit(stop_at=4)  # the record of where the weights started survives a resume
+    assert Vocoder.from_pretrained(tmp_path / "b" / "model")[1]["init_steps"] == 3
     fresh = VocoderTrainer(tiny_cfg("generator.phase=direct"), tiny_corpus, tmp_path / "c")
     assert not torch.equal(fresh.g.head.weight, saved.head.weight)  # without init: the seed's
     other = tiny_cfg("generator.phase=pghi", f"init={tmp_path / 'a' / 'model'}")
