@@ -33,14 +33,21 @@ backwards in time, so an onset is phased from its first frame on. Measured: 30 s
 clip's vocoder magnitude phased in 0.049 s instead of 0.117 s, and of the GAN's — whose floor
 puts 86 % of the bins within 60 dB of the peak — in 0.079 s instead of 0.45 s; the GAN
 vocoder's renders of 30 test clips score the same (log-mel L1 0.0910 vs 0.0909, MR-STFT 1.041
-vs 1.039). The GAN vocoder uses it; the ``pghi`` renderer keeps the heap.
+vs 1.039). The GAN vocoder and :func:`mmgan.audio.features.griffin_lim` (``init="pghi"``)
+use it: ``benchmarks/phase.py`` on the 200 `small` test clips, the ``pghi`` renderer
+(``pghi+4+chroma``) with the heap / frame by frame: MR-STFT 1.117 / 1.105, log-mel L1 0.119
+/ 0.114, key agreement 0.665 / 0.695, FAD style 0.057 / 0.056, FAD judge 3.25 / 3.38 (the one
+reading that got worse); without the chroma guide (``pghi+4``) frame by frame is better on
+all of them (FAD judge 2.58 / 2.53). ``pipe(prompt, seconds=30, renderer="pghi")``: 0.94 s
+-> 0.78 s.
 
 Used as the initial phase of :func:`mmgan.audio.features.griffin_lim` (``init="pghi"``), the
-spectrogram engine's default renderer. Measured by ``benchmarks/phase.py`` on the 200 `small`
-test clips (mel -> NNLS magnitude -> phase -> audio, against the originals): 4 fast
-Griffin-Lim iterations from PGHI against 32 from random phase — FAD style 0.138 vs 0.165,
-FAD judge 2.58 vs 2.61, MR-STFT 1.200 vs 1.221, log-mel L1 0.127 vs 0.098 (worse: fewer
-iterations leave the spectrogram less consistent), 30 s rendered in 0.57 vs 1.49 s.
+spectrogram engine's renderer without a vocoder. Measured by ``benchmarks/phase.py`` on the
+200 `small` test clips (mel -> NNLS magnitude -> phase -> audio, against the originals), frame
+by frame: 4 fast Griffin-Lim iterations from PGHI against 32 from random phase — FAD style
+0.135 vs 0.165, FAD judge 2.53 vs 2.61, MR-STFT 1.186 vs 1.221, log-mel L1 0.123 vs 0.098
+(worse: fewer iterations leave the spectrogram less consistent), 30 s rendered in 0.45 vs
+1.74 s.
 
 Example::
 
