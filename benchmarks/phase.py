@@ -89,7 +89,7 @@ def oracle_render(clip, mel, n: int, seed: int, kw: dict[str, Any]):
     else:
         mag = np.abs(spec)
         phase = (
-            pghi(mag, p.n_fft, p.hop_length, seed=seed)
+            pghi(mag, p.n_fft, p.hop_length, seed=seed, method="heap")  # bounds as published
             if kw["init"] == "pghi"
             else np.random.default_rng(seed).uniform(0.0, 2.0 * np.pi, mag.shape)
         )

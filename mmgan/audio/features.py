@@ -236,7 +236,7 @@ def griffin_lim(
 
         if n_iter < 0:
             raise ValueError(f"n_iter must be >= 0 with init='pghi', got {n_iter}")
-        phase = pghi(spec, params.n_fft, params.hop_length, seed=seed, method="frames")
+        phase = pghi(spec, params.n_fft, params.hop_length, seed=seed)
         return _fast_griffin_lim(spec, phase, n_iter, params, length)
     if init != "random":
         raise ValueError(f"init must be 'random' or 'pghi', got {init!r}")

@@ -25,29 +25,25 @@ librosa dependency). PGHI takes about 0.16 s for 30 s of a 513-bin spectrogram o
 2-core CPU (0.29 s when the start order sorted every bin rather than the loud ones: a real
 clip's NNLS magnitude has 28 % of its bins within 60 dB of the peak).
 
-``method="frames"`` integrates frame by frame instead (RTPGHI, Průša & Holighaus 2017, *Phase
-vocoder done right*): a bin of the previous frame continues its own bin in time, a bin of the
-current frame spreads across frequency, the loudest first, through a bucket queue over one
-frame's bins (loudness quantised to 1,024 steps over the tolerance). Nothing is integrated
-backwards in time, so an onset is phased from its first frame on. Measured: 30 s of a real
-clip's vocoder magnitude phased in 0.049 s instead of 0.117 s, and of the GAN's — whose floor
-puts 86 % of the bins within 60 dB of the peak — in 0.079 s instead of 0.45 s; the GAN
-vocoder's renders of 30 test clips score the same (log-mel L1 0.0910 vs 0.0909, MR-STFT 1.041
-vs 1.039). The GAN vocoder and :func:`mmgan.audio.features.griffin_lim` (``init="pghi"``)
-use it: ``benchmarks/phase.py`` on the 200 `small` test clips, the ``pghi`` renderer
-(``pghi+4+chroma``) with the heap / frame by frame: MR-STFT 1.117 / 1.105, log-mel L1 0.119
-/ 0.114, key agreement 0.665 / 0.695, FAD style 0.057 / 0.056, FAD judge 3.25 / 3.38 (the one
-reading that got worse); without the chroma guide (``pghi+4``) frame by frame is better on
-all of them (FAD judge 2.58 / 2.53). ``pipe(prompt, seconds=30, renderer="pghi")``: 0.94 s
--> 0.78 s.
+``method="frames"`` (the default) integrates frame by frame instead (RTPGHI, Průša &
+Holighaus 2017, *Phase vocoder done right*): a bin of the previous frame continues its own
+bin in time, a bin of the current frame spreads across frequency, the loudest first, through
+a bucket queue over one frame's bins (loudness quantised to 1,024 steps over the tolerance).
+Nothing is integrated backwards in time, so an onset is phased from its first frame on.
+Measured: 30 s of a real clip's vocoder magnitude phased in 0.049 s instead of the heap's
+0.117 s, and of the GAN's — whose floor puts 86 % of the bins within 60 dB of the peak — in
+0.079 s instead of 0.45 s; the GAN vocoder's renders of 30 test clips score the same (log-mel
+L1 0.0910 vs 0.0909, MR-STFT 1.041 vs 1.039).
 
 Used as the initial phase of :func:`mmgan.audio.features.griffin_lim` (``init="pghi"``), the
-spectrogram engine's renderer without a vocoder. Measured by ``benchmarks/phase.py`` on the
-200 `small` test clips (mel -> NNLS magnitude -> phase -> audio, against the originals), frame
-by frame: 4 fast Griffin-Lim iterations from PGHI against 32 from random phase — FAD style
-0.135 vs 0.165, FAD judge 2.53 vs 2.61, MR-STFT 1.186 vs 1.221, log-mel L1 0.123 vs 0.098
-(worse: fewer iterations leave the spectrogram less consistent), 30 s rendered in 0.45 vs
-1.74 s.
+spectrogram engine's renderer without a vocoder. ``benchmarks/phase.py`` on the 200 `small`
+test clips (mel -> NNLS magnitude -> phase -> audio, against the originals): 4 fast
+Griffin-Lim iterations from PGHI against 32 from random phase — FAD style 0.135 vs 0.165,
+FAD judge 2.53 vs 2.61, MR-STFT 1.186 vs 1.221, log-mel L1 0.123 vs 0.098 (worse: fewer
+iterations leave the spectrogram less consistent), 30 s rendered in 0.45 vs 1.74 s. With the
+chroma guide (``pghi+4+chroma``, the ``pghi`` renderer), heap / frames: MR-STFT 1.117 /
+1.105, log-mel L1 0.119 / 0.114, key agreement 0.665 / 0.695, FAD style 0.057 / 0.056, FAD
+judge 3.25 / 3.38 (the one reading frames made worse).
 
 Example::
 
@@ -87,7 +83,7 @@ def pghi(
     tol_db: float = 60.0,
     seed: int = 0,
     known: np.ndarray | None = None,
-    method: str = "heap",
+    method: str = "frames",
 ) -> np.ndarray:
     """Phase ``[bins, frames]`` (radians) for an STFT magnitude ``[n_fft // 2 + 1, frames]``.
 
@@ -100,8 +96,8 @@ def pghi(
         known: the phase of the first ``k`` frames ``[bins, k]``, kept as it is; the rest is
             integrated from it (and from its own loudest bins where it cannot be reached),
             so a long spectrogram can be phased in chunks that continue each other.
-        method: ``"heap"`` (one heap over the whole spectrogram, PGHI as published) or
-            ``"frames"`` (frame by frame, RTPGHI; see the module docstring).
+        method: ``"frames"`` (frame by frame, RTPGHI; see the module docstring) or
+            ``"heap"`` (one heap over the whole spectrogram, PGHI as published).
 
     Raises:
         ValueError: a magnitude of the wrong shape, negative or not finite; a ``known``
@@ -129,7 +125,8 @@ def pghi(
             raise ValueError("the known phase must be finite")
         k = known.shape[1]
         phase[:, :k] = known
-        seeds = (np.arange(mag.shape[0])[:, None] * mag.shape[1] + np.arange(k)).ravel()
+        if method == "heap":  # the heap starts from these bins; "frames" from frame k on
+            seeds = (np.arange(mag.shape[0])[:, None] * mag.shape[1] + np.arange(k)).ravel()
     peak = mag.max()
     if peak <= 0:  # silence: nothing to integrate
         return phase
