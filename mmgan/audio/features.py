@@ -15,6 +15,7 @@ clip) needs these rows; ``params.n_rows`` gives the total.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -113,11 +114,48 @@ def mel_to_linear(mel: np.ndarray, params: MelParams = DEFAULT_MEL, iters: int =
     return nnls_mel_inverse(m, basis, torch.linalg.pinv(basis), iters).numpy()
 
 
+@functools.lru_cache(maxsize=8)
+def _band_of(key: bytes, n_mels: int) -> tuple[np.ndarray, ...]:
+    from mmgan.audio._mel_kernel import band_structure
+
+    return band_structure(np.frombuffer(key, dtype=np.float32).reshape(n_mels, -1))
+
+
+def _band_structure(basis) -> tuple[np.ndarray, ...]:
+    """:func:`mmgan.audio._mel_kernel.band_structure` of a torch basis, kept per basis."""
+    b = basis.detach().cpu().contiguous().numpy()
+    return _band_of(b.tobytes(), b.shape[0])
+
+
 def nnls_mel_inverse(mel, basis, pinv, iters: int = 10, start=None):
     """The torch core of :func:`mel_to_linear`: magnitude mel ``[..., n_mels, frames]`` ->
     linear magnitudes ``[..., bins, frames]``, given the mel ``basis [n_mels, bins]`` and its
     pseudo-inverse (callers that invert many mels keep both; the vocoder's starting point).
-    ``start``: the linear magnitudes to refine instead of ``pinv @ mel`` (``pinv`` unused)."""
+    ``start``: the linear magnitudes to refine instead of ``pinv @ mel`` (``pinv`` unused).
+
+    On the CPU without autograd (float32) the iterations run frame by frame over the
+    basis' band (:mod:`mmgan.audio._mel_kernel`: ~4x faster; the result is the same to
+    float32 rounding) and come back as a ``[..., bins, frames]`` view of a
+    ``[..., frames, bins]`` tensor."""
+    import torch
+
+    if (
+        mel.device.type == "cpu"
+        and mel.dtype == basis.dtype == torch.float32
+        and not (torch.is_grad_enabled() and (mel.requires_grad or basis.requires_grad))
+    ):
+        from mmgan.audio._mel_kernel import nnls_frames_threaded
+
+        n_mels, frames = mel.shape[-2:]
+        rows = mel.detach().transpose(-1, -2).reshape(-1, n_mels).contiguous()  # [N, n_mels]
+        if start is None:
+            spec = (rows @ pinv.T).clamp_min(1e-8)
+        else:
+            spec = start.detach().transpose(-1, -2).reshape(rows.shape[0], -1).clamp_min(1e-8)
+        spec = spec.contiguous()
+        band = _band_structure(basis)
+        nnls_frames_threaded(rows.numpy(), spec.numpy(), band, iters, torch.get_num_threads())
+        return spec.reshape(*mel.shape[:-2], frames, -1).transpose(-1, -2)
     spec = (pinv @ mel if start is None else start).clamp_min(1e-8)
     numer = basis.T @ mel
     for _ in range(iters):
@@ -273,6 +311,42 @@ def _fast_griffin_lim(
     return y.numpy().astype(np.float32)
 
 
+def istft(spec, n_fft: int, hop_length: int, window, length: int):
+    """``torch.istft(spec, n_fft, hop_length, window=window, center=True, length=length)``
+    for complex ``spec [..., n_fft/2+1, frames]``, ~2x faster when the hop divides
+    ``n_fft`` (the project's STFTs): each frame's inverse FFT (over a frame-major view: the
+    layout ``torch.stft`` and the vocoder keep) is cut into ``n_fft / hop`` blocks of one
+    hop, and the overlap-add is that many shifted block sums instead of a ``fold``; the
+    window envelope it divides by is constant inside and only its ``n_fft / hop - 1`` edge
+    blocks are summed. Same result to float rounding, differentiable."""
+    import torch
+
+    bins, frames = spec.shape[-2:]
+    lead = spec.shape[:-2]
+    r = n_fft // hop_length
+    if n_fft % hop_length or frames < r or window.shape[-1] != n_fft:
+        flat = spec.reshape(-1, bins, frames)
+        y = torch.istft(flat, n_fft, hop_length, window=window, center=True, length=length)
+        return y.reshape(*lead, length)
+    x = torch.fft.irfft(spec.transpose(-1, -2), n=n_fft, dim=-1) * window  # [..., F, n_fft]
+    x = x.reshape(-1, frames, r, hop_length)
+    blocks = x.new_zeros(x.shape[0], frames + r - 1, hop_length)
+    for j in range(r):  # frame f's j-th block lands in output block f + j
+        blocks[:, j : j + frames] += x[:, :, j]
+    ww = (window * window).reshape(r, hop_length)
+    env = ww.new_empty(frames + r - 1, hop_length)
+    env[r - 1 : frames] = ww.sum(0)  # inside: every block gets all r window pieces
+    head, tail = torch.cumsum(ww, 0), torch.cumsum(ww.flip(0), 0).flip(0)
+    env[: r - 1] = head[: r - 1]  # block b < r - 1: pieces 0..b
+    env[frames:] = tail[1:]  # block frames + i: pieces i + 1..r - 1
+    y = (blocks / env.clamp_min(1e-11)).reshape(x.shape[0], -1)
+    start = n_fft // 2
+    y = y[:, start : start + length]
+    if y.shape[-1] < length:  # as torch.istft: zeros past the last frame
+        y = torch.nn.functional.pad(y, (0, length - y.shape[-1]))
+    return y.reshape(*lead, length)
+
+
 def fast_griffin_lim(mag, phase, n_iter: int, n_fft: int, hop_length: int, length: int,
                      momentum: float = 0.99, window=None):  # fmt: skip
     """Torch core of :func:`_fast_griffin_lim`: magnitude and starting phase
@@ -285,15 +359,21 @@ def fast_griffin_lim(mag, phase, n_iter: int, n_fft: int, hop_length: int, lengt
         window = torch.hann_window(n_fft, device=mag.device)
     lead = mag.shape[:-2]
     mag = mag.reshape(-1, *mag.shape[-2:])
+    if n_iter:  # the projections multiply it with each STFT: in torch.stft's frame-major layout
+        mag = mag.transpose(-1, -2).contiguous().transpose(-1, -2)
 
-    def istft(x):
-        return torch.istft(x, n_fft, hop_length, window=window, length=length)
+    def inverse(x):
+        return istft(x, n_fft, hop_length, window, length)
 
-    y, previous = istft(torch.polar(mag, phase.reshape(mag.shape))), None
+    y, previous = inverse(torch.polar(mag, phase.reshape(mag.shape))), None
     for _ in range(n_iter):
         rebuilt = torch.stft(y, n_fft, hop_length, window=window, center=True,
                              pad_mode="constant", return_complex=True)  # fmt: skip
-        target = rebuilt if previous is None else rebuilt + momentum * (rebuilt - previous)
+        target = (
+            rebuilt if previous is None else torch.add(rebuilt, rebuilt - previous, alpha=momentum)
+        )
         previous = rebuilt
-        y = istft(mag * torch.exp(1j * torch.angle(target)))
+        # the magnitude with the target's phase: scaling the complex value is ~10x cheaper
+        # than mag * exp(1j * angle) (a complex exp of every bin; a bin at exactly 0 gets 0)
+        y = inverse(target * (mag / target.abs().clamp_min(1e-30)))
     return y.reshape(*lead, length)

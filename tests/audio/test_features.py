@@ -90,3 +90,99 @@ def test_fast_mel_inversion_fits_and_renders():
     assert errs["fast"] < 1.2 * errs["nnls"] + 0.02
     with pytest.raises(ValueError, match="inverse"):
         griffin_lim(lm, inverse="magic")
+
+
+def test_banded_nnls_kernel_is_the_dense_update():
+    # on the CPU without autograd the NNLS runs frame by frame over the basis' band
+    # (mmgan.audio._mel_kernel); it must give the dense torch iterations' result, for
+    # batched mels and a given start, in the [..., bins, frames] shape
+    import torch
+
+    from mmgan.audio._mel_kernel import band_structure
+    from mmgan.audio.features import _mel_basis, nnls_mel_inverse
+
+    basis_np = _mel_basis(DEFAULT_MEL).astype(np.float32)
+    lo, width, weights, bin_mels, bin_weights = band_structure(basis_np)
+    rebuilt = np.zeros_like(basis_np)
+    for m in range(len(lo)):
+        rebuilt[m, lo[m] : lo[m] + width[m]] = weights[m, : width[m]]
+    assert np.array_equal(rebuilt, basis_np)  # the band holds the whole basis
+    basis = torch.from_numpy(basis_np)
+    pinv = torch.linalg.pinv(basis)
+    mel = torch.from_numpy(
+        np.exp(np.stack([log_mel(chirp(1.0), SR), log_mel(chirp(1.0)[::-1].copy(), SR)]))
+    )
+    fast = nnls_mel_inverse(mel, basis, pinv, 10)
+    with torch.enable_grad():  # autograd asked for: the dense torch path
+        dense = nnls_mel_inverse(mel.requires_grad_(True), basis, pinv, 10).detach()
+    mel = mel.detach()
+    assert fast.shape == dense.shape == (2, 513, mel.shape[-1])
+    np.testing.assert_allclose(
+        fast.numpy(), dense.numpy(), rtol=1e-3, atol=1e-6 * dense.max().item()
+    )
+    start = dense * 1.5
+    np.testing.assert_allclose(
+        nnls_mel_inverse(mel, basis, None, 3, start=start).numpy(),
+        _dense_nnls(mel, basis, start, 3).numpy(),
+        rtol=1e-3,
+        atol=1e-6 * dense.max().item(),
+    )
+
+
+def _dense_nnls(mel, basis, start, iters):
+    spec = start.clamp_min(1e-8)
+    for _ in range(iters):
+        spec = spec * (basis.T @ mel) / (basis.T @ (basis @ spec) + 1e-10)
+    return spec
+
+
+@pytest.mark.filterwarnings("ignore:The length of signal is shorter")  # torch.istft's, on purpose
+@pytest.mark.parametrize(
+    ("shape", "length"),
+    [
+        ((1, 513, 40), None),
+        ((3, 2, 513, 9), None),
+        ((1, 513, 50), 50 * 256 + 999),
+        ((1, 513, 3), 700),
+    ],
+)
+def test_block_overlap_add_istft_is_torch_istft(shape, length):
+    # the project's inverse STFT (block sums instead of fold; the edge envelope only) must
+    # be torch.istft's, padded with zeros past the last frame as torch.istft pads
+    import torch
+
+    from mmgan.audio.features import istft
+
+    window = torch.hann_window(1024)
+    spec = torch.randn(*shape, dtype=torch.complex64, generator=torch.Generator().manual_seed(0))
+    n = length if length is not None else (shape[-1] - 1) * 256
+    ref = torch.istft(spec.reshape(-1, *shape[-2:]), 1024, 256, window=window, length=n)
+    out = istft(spec, 1024, 256, window, n)
+    assert out.shape == (*shape[:-2], n)
+    torch.testing.assert_close(out.reshape(-1, n), ref, atol=1e-6, rtol=1e-5)
+    frame_major = spec.transpose(-1, -2).contiguous().transpose(-1, -2)  # torch.stft's layout
+    torch.testing.assert_close(istft(frame_major, 1024, 256, window, n), out)
+    odd = istft(spec, 1024, 300, torch.hann_window(1024), 2000)  # hop not dividing: torch's own
+    assert odd.shape == (*shape[:-2], 2000)
+
+
+def test_griffin_lim_projection_keeps_the_magnitude_and_takes_the_rebuilt_phase():
+    # one iteration of fast_griffin_lim against the textbook projection
+    # mag * exp(1j * angle(STFT(istft(...)))), computed here the slow way
+    import torch
+
+    from mmgan.audio.features import fast_griffin_lim
+
+    window = torch.hann_window(1024)
+    y0 = torch.from_numpy(chirp(1.0))
+    spec = torch.stft(y0, 1024, 256, window=window, return_complex=True)
+    mag = spec.abs()
+    phase = torch.rand(mag.shape, generator=torch.Generator().manual_seed(1)) * 6.283
+    n = len(y0)
+    first = torch.istft(torch.polar(mag, phase), 1024, 256, window=window, length=n)
+    rebuilt = torch.stft(first, 1024, 256, window=window, pad_mode="constant", return_complex=True)
+    ref = torch.istft(
+        mag * torch.exp(1j * torch.angle(rebuilt)), 1024, 256, window=window, length=n
+    )
+    out = fast_griffin_lim(mag, phase, 1, 1024, 256, n, window=window)
+    torch.testing.assert_close(out, ref, atol=1e-5, rtol=1e-4)
