@@ -110,39 +110,91 @@ def _enqueue(nxt, val, head, b, item, used, top):  # bucket queue: push `item` o
 
 
 @numba.njit(cache=True)
-def integrate_frames(level, t_step, f_step, loud, phase, first, levels):
-    """Frame by frame from ``first`` (earlier frames already have their phase): RTPGHI
-    (Průša & Holighaus 2017) — a queue over one frame's bins and the previous frame's, the
-    loudest first: a previous-frame bin continues its own bin in time, a current-frame bin
-    spreads to its two neighbours in frequency. The queue is a bucket queue on ``level``
-    (each bin's loudness quantised to ``levels`` steps over the tolerance; ties in a step go
-    last-in first-out): push and pop in O(1) instead of a binary heap's O(log n). Bins where
-    ``loud`` is False keep their phase. Arrays are ``[frames, bins]`` (one frame contiguous).
-    """
-    frames, bins = level.shape
+def _frame_gradients(log_mag, n, low, centre, t_scale, f_scale, floor, to_level, levels,
+                     row, t_step, f_step, level, loud):  # fmt: skip
+    """Frame ``n``'s phase steps, loudness level and loudness mask into the ``[bins]``
+    buffers: ``phase_gradients`` and ``pghi``'s quantisation, one frame at a time
+    (``np.gradient``'s central differences, one-sided at the edges; ``low`` floors the
+    log-magnitude as ``pghi`` does; ``row``: scratch for the floored frame)."""
+    frames, bins = log_mag.shape
+    lo, hi = max(n - 1, 0), min(n + 1, frames - 1)
+    dn_scale = f_scale / (hi - lo) if hi > lo else 0.0
+    for m in range(bins):
+        s = max(log_mag[n, m], low)
+        row[m] = s
+        f_step[m] = dn_scale * (max(log_mag[hi, m], low) - max(log_mag[lo, m], low)) - np.pi
+        loud[m] = s > floor
+        level[m] = min(max(int((s - floor) * to_level), 0), levels - 1)
+    half = 0.5 * t_scale
+    t_step[0] = t_scale * (row[1] - row[0])
+    for m in range(1, bins - 1):
+        t_step[m] = centre * m + half * (row[m + 1] - row[m - 1])
+    t_step[bins - 1] = centre * (bins - 1) + t_scale * (row[bins - 1] - row[bins - 2])
+
+
+@numba.njit(cache=True)
+def integrate_log_frames(log_mag, phase, first, tol, centre, t_scale, f_scale, levels, seed):
+    """RTPGHI (Průša & Holighaus 2017) on natural-log magnitudes ``log_mag [frames, bins]``
+    (one frame contiguous), writing ``phase [frames, bins]`` from frame ``first`` on (earlier
+    frames already hold theirs): each frame's phase steps and loudness are computed as it is
+    reached, so no ``[frames, bins]`` intermediate is made. A queue over one frame's bins and
+    the previous frame's, the loudest first: a previous-frame bin continues its own bin in
+    time, a current-frame bin spreads to its two neighbours in frequency. The queue is a
+    bucket queue on each bin's loudness quantised to ``levels`` steps from ``floor`` to the
+    peak (ties in a step go last-in first-out): push and pop in O(1). Bins at or below
+    ``floor`` get a uniform random phase (a xorshift64 generator seeded with ``seed``).
+
+    ``tol``: the floor below the loudest bin, in nepers (``tol_db / 20 * ln 10``); the
+    log-magnitude is floored 12 decades below the loudest bin (``pghi``'s ``peak * 1e-12``)
+    before its gradients are taken. ``centre``: a bin's centre-frequency advance per hop
+    (``2 pi hop / n_fft``); ``t_scale``, ``f_scale``: :func:`~mmgan.audio.phase.
+    phase_gradients`' constants."""
+    frames, bins = log_mag.shape
+    peak = -np.inf
+    for n in range(frames):
+        for m in range(bins):
+            peak = max(peak, log_mag[n, m])
+    floor, low = peak - tol, peak - 12.0 * np.log(10.0)
+    to_level = (levels - 1) / max(tol, 1e-9)
+    t_prev, t_cur = np.empty(bins), np.empty(bins)
+    f_cur = np.empty(bins)
+    lv_prev, lv_cur = np.empty(bins, np.int64), np.empty(bins, np.int64)
+    loud_prev, loud_cur = np.empty(bins, np.bool_), np.empty(bins, np.bool_)
     done = np.empty(bins, np.bool_)
     head = np.empty(levels, np.int64)
     nxt = np.empty(2 * bins + 1, np.int64)
     val = np.empty(2 * bins + 1, np.int64)
+    row = np.empty(bins)
+    if first > 0:
+        _frame_gradients(log_mag, first - 1, low, centre, t_scale, f_scale, floor, to_level,
+                         levels, row, t_prev, f_cur, lv_prev, loud_prev)  # fmt: skip
+    state = np.uint64(seed) * np.uint64(0x9E3779B97F4A7C15) + np.uint64(1)
     for n in range(first, frames):
+        _frame_gradients(log_mag, n, low, centre, t_scale, f_scale, floor, to_level, levels,
+                         row, t_cur, f_cur, lv_cur, loud_cur)  # fmt: skip
         remaining = 0
         for m in range(bins):
-            done[m] = not loud[n, m]
-            if loud[n, m]:
+            done[m] = not loud_cur[m]
+            if loud_cur[m]:
                 remaining += 1
+            else:  # xorshift64: a uniform draw per quiet bin at a fraction of np.random's cost
+                state ^= state << np.uint64(13)
+                state ^= state >> np.uint64(7)
+                state ^= state << np.uint64(17)
+                phase[n, m] = (state >> np.uint64(11)) * (2.0 * np.pi / 9007199254740992.0)
         head[:] = -1
         top, used, size = -1, 0, 0
         if n > 0:
             for m in range(bins):
-                if loud[n - 1, m]:
-                    used, top = _enqueue(nxt, val, head, level[n - 1, m], m, used, top)
+                if loud_prev[m]:
+                    used, top = _enqueue(nxt, val, head, lv_prev[m], m, used, top)
                     size += 1
         while remaining > 0:
             if size == 0:  # nothing reaches the rest: start again from its loudest bin
                 best, hi = -1, -1
                 for m in range(bins):
-                    if not done[m] and level[n, m] > hi:
-                        best, hi = m, level[n, m]
+                    if not done[m] and lv_cur[m] > hi:
+                        best, hi = m, lv_cur[m]
                 phase[n, best] = 0.0
                 done[best] = True
                 remaining -= 1
@@ -158,18 +210,21 @@ def integrate_frames(level, t_step, f_step, loud, phase, first, levels):
             if idx < bins:  # a previous-frame bin: continue it in time
                 m = idx
                 if not done[m]:
-                    phase[n, m] = phase[n - 1, m] + 0.5 * (t_step[n - 1, m] + t_step[n, m])
+                    phase[n, m] = phase[n - 1, m] + 0.5 * (t_prev[m] + t_cur[m])
                     done[m] = True
                     remaining -= 1
-                    used, top = _enqueue(nxt, val, head, level[n, m], m + bins, used, top)
+                    used, top = _enqueue(nxt, val, head, lv_cur[m], m + bins, used, top)
                     size += 1
             else:  # a current-frame bin: spread across frequency
                 m = idx - bins
                 for k in (m + 1, m - 1):
                     if 0 <= k < bins and not done[k]:
-                        step = 0.5 * (f_step[n, m] + f_step[n, k])
+                        step = 0.5 * (f_cur[m] + f_cur[k])
                         phase[n, k] = phase[n, m] + (step if k > m else -step)
                         done[k] = True
                         remaining -= 1
-                        used, top = _enqueue(nxt, val, head, level[n, k], k + bins, used, top)
+                        used, top = _enqueue(nxt, val, head, lv_cur[k], k + bins, used, top)
                         size += 1
+        t_prev, t_cur = t_cur, t_prev
+        lv_prev, lv_cur = lv_cur, lv_prev
+        loud_prev, loud_cur = loud_cur, loud_prev

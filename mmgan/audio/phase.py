@@ -33,7 +33,11 @@ Nothing is integrated backwards in time, so an onset is phased from its first fr
 Measured: 30 s of a real clip's vocoder magnitude phased in 0.049 s instead of the heap's
 0.117 s, and of the GAN's — whose floor puts 86 % of the bins within 60 dB of the peak — in
 0.079 s instead of 0.45 s; the GAN vocoder's renders of 30 test clips score the same (log-mel
-L1 0.0910 vs 0.0909, MR-STFT 1.041 vs 1.039).
+L1 0.0910 vs 0.0909, MR-STFT 1.041 vs 1.039). :func:`pghi_frames` runs it on natural-log
+magnitudes laid out ``[frames, bins]`` (a vocoder's own layout) in one compiled pass that
+computes each frame's phase steps as it reaches the frame, and draws the quiet bins' random
+phase from an inline xorshift generator: 30 s of the vocoder's magnitude in ~0.021 s (was
+0.031 s with the steps precomputed in numpy, 0.05 s through ``pghi``'s float64 magnitude).
 
 Used as the initial phase of :func:`mmgan.audio.features.griffin_lim` (``init="pghi"``), the
 spectrogram engine's renderer without a vocoder. ``benchmarks/phase.py`` on the 200 `small`
@@ -56,7 +60,7 @@ import math
 
 import numpy as np
 
-__all__ = ["HANN_GAMMA", "pghi", "phase_gradients"]
+__all__ = ["HANN_GAMMA", "pghi", "pghi_frames", "phase_gradients"]
 
 PGHI_METHODS = ("heap", "frames")
 HANN_GAMMA = 0.25645  # gamma / n_fft^2 of the Gaussian closest to a Hann window
@@ -112,9 +116,6 @@ def pghi(
         raise ValueError("the magnitude must be finite and non-negative")
     if not tol_db > 0:
         raise ValueError(f"tol_db must be > 0, got {tol_db}")
-    rng = np.random.default_rng(seed)
-    phase = rng.uniform(0.0, 2.0 * math.pi, size=mag.shape)
-    seeds = np.zeros(0, dtype=np.int64)
     if known is not None:
         known = np.asarray(known, dtype=np.float64)
         if known.ndim != 2 or known.shape[0] != mag.shape[0] or known.shape[1] > mag.shape[1]:
@@ -123,14 +124,23 @@ def pghi(
             )
         if not np.isfinite(known).all():
             raise ValueError("the known phase must be finite")
-        k = known.shape[1]
-        phase[:, :k] = known
-        if method == "heap":  # the heap starts from these bins; "frames" from frame k on
-            seeds = (np.arange(mag.shape[0])[:, None] * mag.shape[1] + np.arange(k)).ravel()
     peak = mag.max()
     if peak <= 0:  # silence: nothing to integrate
+        phase = np.random.default_rng(seed).uniform(0.0, 2.0 * math.pi, size=mag.shape)
+        if known is not None:
+            phase[:, : known.shape[1]] = known
         return phase
     log_mag = np.log(np.maximum(mag, peak * 1e-12))
+    if method == "frames":
+        k = None if known is None else known.T
+        return pghi_frames(log_mag.T, n_fft, hop_length, tol_db, seed, k).T
+    rng = np.random.default_rng(seed)
+    phase = rng.uniform(0.0, 2.0 * math.pi, size=mag.shape)
+    seeds = np.zeros(0, dtype=np.int64)
+    if known is not None:  # the heap starts from these bins
+        k = known.shape[1]
+        phase[:, :k] = known
+        seeds = (np.arange(mag.shape[0])[:, None] * mag.shape[1] + np.arange(k)).ravel()
     floor = math.log(peak) - tol_db / 20.0 * math.log(10.0)
     loud = log_mag > floor
     if mag.shape[1] < 2:  # one frame: no time gradient; integrate across bins only
@@ -139,27 +149,60 @@ def pghi(
         t_step, f_step, log_mag = t_step[:, :1], f_step[:, :1], log_mag[:, :1]
     else:
         t_step, f_step = phase_gradients(log_mag, n_fft, hop_length)
-    if method == "frames":
-        from mmgan.audio._pghi_kernel import integrate_frames
-
-        first = 0 if known is None else known.shape[1]
-        levels = 1024  # loudness steps over the tolerance: ~0.06 dB at 60 dB
-        span = max(float(log_mag.max()) - floor, 1e-9)
-        level = np.clip((log_mag.T - floor) * ((levels - 1) / span), 0, levels - 1)
-        out = np.ascontiguousarray(phase.T)  # [frames, bins]: one frame contiguous
-        integrate_frames(
-            level.astype(np.int64),
-            np.ascontiguousarray(t_step.T),
-            np.ascontiguousarray(f_step.T),
-            np.ascontiguousarray(loud.T),
-            out,
-            first,
-            levels,
-        )
-        return out.T
     loud_at = np.flatnonzero(loud)  # sorting only these: ~4x less work than every bin
     order = loud_at[np.argsort(-log_mag.ravel()[loud_at], kind="stable")].astype(np.int64)
     _integrate(log_mag.astype(np.float32), t_step, f_step, order, loud, phase, seeds)
+    return phase
+
+
+def pghi_frames(
+    log_mag: np.ndarray,
+    n_fft: int = 1024,
+    hop_length: int = 256,
+    tol_db: float = 60.0,
+    seed: int = 0,
+    known: np.ndarray | None = None,
+) -> np.ndarray:
+    """RTPGHI on natural-log magnitudes laid out ``[frames, n_fft // 2 + 1]`` (one frame
+    contiguous: a vocoder's own layout) -> phase ``[frames, bins]`` float64 radians;
+    :func:`pghi` with ``method="frames"`` in the other layout. One compiled pass: each
+    frame's phase steps (:func:`phase_gradients`) and loudness are computed as the frame is
+    reached, no ``[frames, bins]`` intermediate is made. ``known``: the phase of the first
+    ``k`` frames ``[k, bins]``, kept. Bins more than ``tol_db`` below the loudest get a random
+    phase seeded by ``seed`` (a xorshift generator: not the heap's draws)."""
+    from mmgan.audio._pghi_kernel import integrate_log_frames
+
+    x = np.ascontiguousarray(log_mag, dtype=np.float32)
+    if x.ndim != 2 or x.shape[1] != n_fft // 2 + 1 or x.shape[0] < 1:
+        raise ValueError(f"expected a log-magnitude [frames, {n_fft // 2 + 1}], got {x.shape}")
+    if not np.isfinite(x).all():
+        raise ValueError("the log-magnitude must be finite")
+    if not tol_db > 0:
+        raise ValueError(f"tol_db must be > 0, got {tol_db}")
+    phase = np.empty(x.shape, dtype=np.float64)
+    first = 0
+    if known is not None:
+        known = np.asarray(known, dtype=np.float64)
+        if known.ndim != 2 or known.shape[1] != x.shape[1] or known.shape[0] > x.shape[0]:
+            raise ValueError(
+                f"known phase must be [k <= {x.shape[0]}, {x.shape[1]}], got {known.shape}"
+            )
+        if not np.isfinite(known).all():
+            raise ValueError("the known phase must be finite")
+        first = known.shape[0]
+        phase[:first] = known
+    gamma = HANN_GAMMA * n_fft**2
+    integrate_log_frames(
+        x,
+        phase,
+        first,
+        tol_db / 20.0 * math.log(10.0),
+        2.0 * math.pi * hop_length / n_fft,
+        hop_length * n_fft / gamma,
+        -gamma / (hop_length * n_fft),
+        1024,  # loudness steps over the tolerance: ~0.06 dB at 60 dB
+        seed,
+    )
     return phase
 
 

@@ -223,3 +223,51 @@ def test_chroma_guided_bad_input():
         chroma_guided_linear(mel, np.full((12, 10), np.nan))
     with pytest.raises(ValueError, match="expected a mel"):
         chroma_guided_linear(np.ones((40, 10)), np.zeros((12, 10)))
+
+
+def test_frame_major_pghi_is_pghi_in_the_other_layout():
+    # pghi_frames reads natural-log magnitudes [frames, bins] (the vocoder's layout) and is
+    # what pghi(method="frames") runs: the same phase, known frames included
+    from mmgan.audio.phase import pghi_frames
+
+    mag = np.abs(stft(music(1.0)))
+    log_mag = np.log(np.maximum(mag, mag.max() * 1e-12))
+    whole = pghi(mag)
+    assert np.array_equal(pghi_frames(log_mag.T), whole.T)
+    part = pghi_frames(log_mag.T[20:], known=whole.T[20:30])
+    assert np.array_equal(part, pghi(mag[:, 20:], known=whole[:, 20:30]).T)
+    with pytest.raises(ValueError, match="expected a log-magnitude"):
+        pghi_frames(log_mag)  # [bins, frames]: the wrong layout
+    with pytest.raises(ValueError, match="must be finite"):
+        pghi_frames(np.full((4, N_FFT // 2 + 1), np.nan, dtype=np.float32))
+    with pytest.raises(ValueError, match="known phase must be"):
+        pghi_frames(log_mag.T, known=np.zeros((3, 7)))
+
+
+@pytest.mark.parametrize("frames", [1, 2, 40])
+def test_the_compiled_frame_steps_are_phase_gradients(frames):
+    # the kernel computes each frame's phase steps as it reaches the frame: they must be
+    # phase_gradients' (np.gradient: central differences, one-sided at the edges)
+    from mmgan.audio._pghi_kernel import _frame_gradients
+
+    mag = np.abs(stft(music(1.0)))[:, 10 : 10 + frames]
+    low = math.log(mag.max()) - 12 * math.log(10)
+    log_mag = np.log(np.maximum(mag, mag.max() * 1e-12))
+    if frames > 1:
+        t_ref, f_ref = phase_gradients(log_mag, N_FFT, HOP)
+    else:  # pghi's one-frame rule: no time gradient
+        t_ref, f_ref = (x[:, :1] for x in phase_gradients(np.repeat(log_mag, 2, 1), N_FFT, HOP))
+    gamma = 0.25645 * N_FFT**2
+    bins = N_FFT // 2 + 1
+    x = np.ascontiguousarray(log_mag.T, dtype=np.float32)
+    row, t, f = np.empty(bins), np.empty(bins), np.empty(bins)
+    level, loud = np.empty(bins, np.int64), np.empty(bins, np.bool_)
+    floor = math.log(mag.max()) - 3 * math.log(10)
+    for n in {0, frames // 2, frames - 1}:
+        _frame_gradients(x, n, low, 2 * math.pi * HOP / N_FFT, HOP * N_FFT / gamma,
+                         -gamma / (HOP * N_FFT), floor, 1023 / (math.log(mag.max()) - floor),
+                         1024, row, t, f, level, loud)  # fmt: skip
+        np.testing.assert_allclose(t, t_ref[:, n], atol=2e-3)
+        np.testing.assert_allclose(f, f_ref[:, n], atol=2e-3)
+        assert np.array_equal(loud, log_mag[:, n] > floor)
+        assert level.min() >= 0 and level.max() <= 1023
