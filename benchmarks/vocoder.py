@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--clips", type=int, default=0, help="clips of the split (0: all)")
     parser.add_argument("--seconds", type=float, default=30.0, help="speed test length")
     parser.add_argument("--long-seconds", type=float, default=300.0, help="memory test length")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--fast", action="store_true", help="a quick run, not numbers to publish")

@@ -279,9 +279,10 @@ class Vocoder(nn.Module):
 
         frame_major = log_mag.detach().float().transpose(1, 2).cpu().numpy()  # [B, F, bins]
         k = None if known is None else np.asarray(known).T
-        phases = [pghi_frames(m, self.n_fft, self.hop, known=k) for m in frame_major]
-        phase = torch.from_numpy(np.stack(phases).astype(np.float32))  # [B, F, bins]
-        return phase.transpose(1, 2).to(log_mag.device)
+        phase = np.empty(frame_major.shape, dtype=np.float32)  # [B, F, bins]
+        for i, m in enumerate(frame_major):
+            phase[i] = pghi_frames(m, self.n_fft, self.hop, known=k)
+        return torch.from_numpy(phase).transpose(1, 2).to(log_mag.device)
 
     def render_magnitude(
         self,
