@@ -117,13 +117,10 @@ def pghi(
     if not tol_db > 0:
         raise ValueError(f"tol_db must be > 0, got {tol_db}")
     if known is not None:
-        known = np.asarray(known, dtype=np.float64)
-        if known.ndim != 2 or known.shape[0] != mag.shape[0] or known.shape[1] > mag.shape[1]:
-            raise ValueError(
-                f"known phase must be [{mag.shape[0]}, k <= {mag.shape[1]}], got {known.shape}"
-            )
-        if not np.isfinite(known).all():
-            raise ValueError("the known phase must be finite")
+        bins, frames = mag.shape
+        known = _checked_known(
+            known, lambda s: s[0] == bins and s[1] <= frames, f"[{bins}, k <= {frames}]"
+        )
     peak = mag.max()
     if peak <= 0:  # silence: nothing to integrate
         phase = np.random.default_rng(seed).uniform(0.0, 2.0 * math.pi, size=mag.shape)
@@ -182,13 +179,10 @@ def pghi_frames(
     phase = np.empty(x.shape, dtype=np.float64)
     first = 0
     if known is not None:
-        known = np.asarray(known, dtype=np.float64)
-        if known.ndim != 2 or known.shape[1] != x.shape[1] or known.shape[0] > x.shape[0]:
-            raise ValueError(
-                f"known phase must be [k <= {x.shape[0]}, {x.shape[1]}], got {known.shape}"
-            )
-        if not np.isfinite(known).all():
-            raise ValueError("the known phase must be finite")
+        frames, bins = x.shape
+        known = _checked_known(
+            known, lambda s: s[1] == bins and s[0] <= frames, f"[k <= {frames}, {bins}]"
+        )
         first = known.shape[0]
         phase[:first] = known
     gamma = HANN_GAMMA * n_fft**2
@@ -204,6 +198,16 @@ def pghi_frames(
         seed,
     )
     return phase
+
+
+def _checked_known(known, fits, expected: str) -> np.ndarray:
+    """``known`` as float64, or a ValueError: not 2-D, ``fits(shape)`` False, not finite."""
+    known = np.asarray(known, dtype=np.float64)
+    if known.ndim != 2 or not fits(known.shape):
+        raise ValueError(f"known phase must be {expected}, got {known.shape}")
+    if not np.isfinite(known).all():
+        raise ValueError("the known phase must be finite")
+    return known
 
 
 def _integrate(log_mag, t_step, f_step, order, loud, phase, seeds) -> None:
