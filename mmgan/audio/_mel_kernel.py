@@ -62,7 +62,12 @@ def nnls_frames_threaded(mel, spec, band, iters: int, threads: int) -> None:
             job.result()
 
 
-@numba.njit(cache=True, fastmath=True, nogil=True)
+# fast math without the no-NaN / no-inf assumptions, and numpy's division (no exception):
+# a NaN in the mel comes out as NaN, as the dense torch update gives it
+_FASTMATH = {"contract", "reassoc", "arcp", "nsz", "afn"}
+
+
+@numba.njit(cache=True, fastmath=_FASTMATH, error_model="numpy", nogil=True)
 def nnls_frames(mel, spec, lo, width, weights, bin_mels, bin_weights, iters):
     """Refine ``spec [frames, bins]`` (float32, > 0; updated in place) towards the
     non-negative least-squares inverse of ``mel [frames, n_mels]``:

@@ -129,6 +129,25 @@ def test_banded_nnls_kernel_is_the_dense_update():
     )
 
 
+def test_banded_nnls_kernel_passes_nan_through_as_the_dense_update_does():
+    # a NaN in the mel must come out as NaN in the same places (callers check for it and
+    # name it), not as a ZeroDivisionError from inside the compiled kernel
+    import torch
+
+    from mmgan.audio.features import _mel_basis, nnls_mel_inverse
+
+    basis = torch.from_numpy(_mel_basis(DEFAULT_MEL).astype(np.float32))
+    pinv = torch.linalg.pinv(basis)
+    mel = torch.rand(1, 80, 300, generator=torch.Generator().manual_seed(0)) + 0.01
+    mel[0, 5, 7] = float("nan")
+    fast = nnls_mel_inverse(mel, basis, pinv)
+    with torch.enable_grad():
+        dense = nnls_mel_inverse(mel.clone().requires_grad_(True), basis, pinv).detach()
+    assert torch.isnan(fast[0, :, 7]).any()
+    assert torch.equal(torch.isnan(fast), torch.isnan(dense))
+    assert torch.isfinite(fast[0, :, 8:]).all()
+
+
 def _dense_nnls(mel, basis, start, iters):
     spec = start.clamp_min(1e-8)
     for _ in range(iters):
