@@ -66,17 +66,28 @@ PGHI_METHODS = ("heap", "frames")
 HANN_GAMMA = 0.25645  # gamma / n_fft^2 of the Gaussian closest to a Hann window
 
 
+def _step_constants(n_fft: int, hop_length: int) -> tuple[float, float, float]:
+    """``(centre advance per bin, time scale, frequency scale)`` of the phase steps: a bin
+    ``m`` advances ``m * centre + t_scale * ds/dm`` a hop, and neighbouring bins differ by
+    ``f_scale * ds/dn - pi`` (the module docstring's formulas, Hann as Gaussian)."""
+    gamma = HANN_GAMMA * n_fft**2
+    return (
+        2.0 * math.pi * hop_length / n_fft,
+        hop_length * n_fft / gamma,
+        -gamma / (hop_length * n_fft),
+    )
+
+
 def phase_gradients(
     log_mag: np.ndarray, n_fft: int, hop_length: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """``(time step, frequency step)``, each ``[bins, frames]`` radians: the phase advance
     from one frame to the next and from one bin to the next (``torch.stft`` convention,
     centred Hann window), predicted from the natural-log magnitude ``log_mag``."""
-    gamma = HANN_GAMMA * n_fft**2
-    bins = log_mag.shape[0]
-    centre = (2.0 * math.pi * hop_length / n_fft) * np.arange(bins)[:, None]
-    t_step = centre + (hop_length * n_fft / gamma) * np.gradient(log_mag, axis=0)
-    f_step = -(gamma / (hop_length * n_fft)) * np.gradient(log_mag, axis=1) - math.pi
+    advance, t_scale, f_scale = _step_constants(n_fft, hop_length)
+    centre = advance * np.arange(log_mag.shape[0])[:, None]
+    t_step = centre + t_scale * np.gradient(log_mag, axis=0)
+    f_step = f_scale * np.gradient(log_mag, axis=1) - math.pi
     return t_step, f_step
 
 
@@ -185,18 +196,10 @@ def pghi_frames(
         )
         first = known.shape[0]
         phase[:first] = known
-    gamma = HANN_GAMMA * n_fft**2
-    integrate_log_frames(
-        x,
-        phase,
-        first,
-        tol_db / 20.0 * math.log(10.0),
-        2.0 * math.pi * hop_length / n_fft,
-        hop_length * n_fft / gamma,
-        -gamma / (hop_length * n_fft),
-        1024,  # loudness steps over the tolerance: ~0.06 dB at 60 dB
-        seed,
-    )
+    tol = tol_db / 20.0 * math.log(10.0)
+    levels = 1024  # loudness steps over the tolerance: ~0.06 dB at 60 dB
+    steps = _step_constants(n_fft, hop_length)
+    integrate_log_frames(x, phase, first, tol, *steps, levels, seed)
     return phase
 
 

@@ -34,7 +34,7 @@ phase is good enough. A phase the network learns was not, in ~10k CPU steps (tru
 + the learned phase: mel L1 0.33). The magnitude is trained with each crop's true phase first
 (one inverse STFT: cheap), then through PGHI and the iterations, as it will be rendered
 (``pghi_start`` in :mod:`mmgan.training.vocoder`). PGHI runs per chunk and continues the
-previous chunk's phase (``pghi(..., known=)``), so long renders keep one phase across joins.
+previous chunk's phase (``pghi_frames(..., known=)``), so long renders keep one phase across joins.
 Where the time goes for 30 s (2,584 frames) on this 2-core CPU, ~0.13 s in all (~12x faster
 than 32-iteration Griffin-Lim): the ConvNeXt ~0.04 s; the NNLS base ~0.01 s (banded, in
 numba, :mod:`mmgan.audio._mel_kernel`); PGHI ~0.02 s (:func:`~mmgan.audio.phase.pghi_frames`
