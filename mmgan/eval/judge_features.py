@@ -51,6 +51,7 @@ __all__ = [
     "feature_cache_dir",
     "feature_windows",
     "judge_features",
+    "mix_features",
     "prepare_wave",
     "window_starts",
 ]
@@ -218,15 +219,50 @@ def clip_features(
     ``lowpass_hz[i]`` (optional, per file): band-limit that clip first, by resampling to
     twice the cutoff and back, as audio recorded at a lower rate would be.
     """
+    cutoffs = list(lowpass_hz) if lowpass_hz is not None else [None] * len(paths)
+    jobs = [
+        (
+            _cache_entry(Path(path), cache_dir, cutoff) if cache_dir is not None else None,
+            functools.partial(_features_of_file, Path(path), feature_kwargs, cutoff),
+        )
+        for path, cutoff in zip(paths, cutoffs, strict=True)
+    ]
+    return _through_cache(jobs, feature_kwargs, cache_dir, progress)
+
+
+def mix_features(
+    pairs: Sequence[tuple[Path, Path, float]],
+    feature_kwargs: dict[str, Any],
+    *,
+    cache_dir: Path | None = None,
+    progress: bool = False,
+) -> list[np.ndarray]:
+    """:func:`judge_features` of audio mixes, through the same cache as :func:`clip_features`.
+
+    ``pairs[i] = (a, b, w)``: the files ``a`` and ``b`` mixed by
+    :func:`mmgan.data.mixes.mix_audio` (same RMS each, then ``w * a + (1 - w) * b``).
+    """
+    for a, b, w in pairs:  # fail before any work
+        if not 0.0 < float(w) < 1.0:
+            raise ValueError(f"mix weight must be in (0, 1), got {w} for {a} + {b}")
+    jobs = [
+        (
+            _mix_entry(Path(a), Path(b), float(w), cache_dir) if cache_dir is not None else None,
+            functools.partial(_features_of_mix, Path(a), Path(b), float(w), feature_kwargs),
+        )
+        for a, b, w in pairs
+    ]
+    return _through_cache(jobs, feature_kwargs, cache_dir, progress)
+
+
+def _through_cache(jobs, feature_kwargs, cache_dir, progress) -> list[np.ndarray]:
+    """``jobs``: ``(cache entry or None, compute())`` pairs -> their features, read from the
+    entry when it holds a valid matrix, else computed and written there (atomically)."""
     from tqdm.auto import tqdm
 
     out, warned = [], False
-    cutoffs = list(lowpass_hz) if lowpass_hz is not None else [None] * len(paths)
     rows = feature_kwargs["n_mels"] + EXTRA_CHANNELS
-    for path, cutoff in tqdm(
-        list(zip(paths, cutoffs, strict=True)), desc="judge features", disable=not progress
-    ):
-        entry = _cache_entry(Path(path), cache_dir, cutoff) if cache_dir is not None else None
+    for entry, compute in tqdm(jobs, desc="judge features", disable=not progress):
         if entry is not None and entry.is_file():
             try:
                 feat = np.load(entry, allow_pickle=False)
@@ -235,7 +271,7 @@ def clip_features(
                     continue
             except (ValueError, OSError, EOFError):
                 pass  # unreadable entry: recompute and overwrite it
-        feat = _features_of_file(Path(path), feature_kwargs, cutoff)
+        feat = compute()
         if entry is not None:
             feat = feat.astype(np.float16)
             try:
@@ -244,18 +280,23 @@ def clip_features(
             except OSError as err:  # read-only or full disk: go on uncached
                 if not warned:
                     warnings.warn(
-                        f"cannot cache judge features in {cache_dir} ({err})", stacklevel=2
+                        f"cannot cache judge features in {cache_dir} ({err})", stacklevel=3
                     )
                     warned = True
         out.append(feat)
     return out
 
 
-def _cache_entry(path: Path, cache_dir: Path, cutoff: float | None) -> Path:
-    """``cache_dir/<h[:2]>/<h>-<size+mtime hash>[-lp<cutoff>].npy``."""
+def _file_key(path: Path) -> tuple[str, str]:
+    """A path's hash and a hash of its size + mtime (a changed file misses the cache)."""
     st = path.stat()
     h = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:16]
-    state = hashlib.sha1(f"{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:8]
+    return h, hashlib.sha1(f"{st.st_size}:{st.st_mtime_ns}".encode()).hexdigest()[:8]
+
+
+def _cache_entry(path: Path, cache_dir: Path, cutoff: float | None) -> Path:
+    """``cache_dir/<h[:2]>/<h>-<size+mtime hash>[-lp<cutoff>].npy``."""
+    h, state = _file_key(path)
     return cache_dir / h[:2] / f"{h}-{state}{'' if cutoff is None else f'-lp{int(cutoff)}'}.npy"
 
 
@@ -265,6 +306,22 @@ def _features_of_file(path: Path, feature_kwargs: dict[str, Any], cutoff: float 
     if cutoff is not None and 2 * cutoff < sr:
         audio = resample(resample(audio, sr, int(2 * cutoff)), int(2 * cutoff), sr)
     return judge_features(audio, **feature_kwargs)
+
+
+def _mix_entry(a: Path, b: Path, w: float, cache_dir: Path) -> Path:
+    """``cache_dir/mix/<h[:2]>/<hash of both files' keys and the weight>.npy``."""
+    h = hashlib.sha1(json.dumps([*_file_key(a), *_file_key(b), round(w, 6)]).encode())
+    h = h.hexdigest()[:20]
+    return cache_dir / "mix" / h[:2] / f"{h}.npy"
+
+
+def _features_of_mix(a: Path, b: Path, w: float, feature_kwargs: dict[str, Any]):
+    from mmgan.data.mixes import mix_audio
+
+    sr = feature_kwargs["sample_rate"]
+    x, _ = load_audio(a, sr=sr, mono=True)
+    y, _ = load_audio(b, sr=sr, mono=True)
+    return judge_features(mix_audio(x, y, w, names=(a, b)), **feature_kwargs)
 
 
 def feature_cache_dir(root: str | Path, feature_kwargs: dict[str, Any]) -> Path:

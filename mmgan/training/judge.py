@@ -4,8 +4,13 @@ Loss: cross-entropy on the genre (label smoothing) + ``tag_weight`` x BCE on the
 tags, on random ``window_frames`` crops of the **train split only** (light augmentation:
 random crop, a random gain on the mel rows, a few short time masks, and with probability
 ``lowpass_p`` a band-limited view of the clip, cached beside the full-band one, so that
-audio from a lower sample rate is not all heard as ambient). Validation numbers choose
-the settings; the test split is reported once at the end.
+audio from a lower sample rate is not all heard as ambient). With probability ``mix_p`` a
+row is instead an audio mix of two train clips of different genres (equal RMS, weights
+``w`` and ``1 - w``, ``w`` uniform in ``mix_weight``; one fixed partner per clip) with the
+targets mixed the same way, so that a blend of two genres is heard as both, not as one of
+them. Validation numbers choose the settings; the test split is reported once at the end,
+with :func:`evaluate_mixes` on ``mix_eval`` equal mixes of each split (how much of the
+probability the two genres of a real blend hold).
 
 Features come from :func:`mmgan.eval.judge_features.clip_features`, cached per clip as
 ``float16`` ``.npy`` under ``<corpus>/.cache/judge-<hash of the feature settings>/``
@@ -41,8 +46,9 @@ import torch.nn.functional as F
 
 from mmgan.config import load_config, save_config, to_dict
 from mmgan.data.dataset import MelDataset
+from mmgan.data.mixes import mix_partners
 from mmgan.eval.classifier import GenreJudge
-from mmgan.eval.judge_features import clip_features, feature_cache_dir
+from mmgan.eval.judge_features import clip_features, feature_cache_dir, mix_features
 from mmgan.eval.tag_metrics import average_precision, judge_metrics, roc_auc
 from mmgan.training.checkpoint import STATE_NAME, load_state, save_state, trim_metrics
 from mmgan.utils import atomic_write_text
@@ -54,7 +60,11 @@ __all__ = [
     "average_precision",
     "build_judge",
     "clip_features",
+    "eval_mix_pairs",
     "evaluate_judge",
+    "evaluate_judge_mixes",
+    "evaluate_mixes",
+    "mix_partners",
     "feature_cache_dir",
     "judge_metrics",
     "roc_auc",
@@ -100,6 +110,9 @@ class JudgeTrainConfig:
     time_mask_frames: int = 20
     lowpass_p: float = 0.25
     lowpass_hz: list[float] = field(default_factory=lambda: [4000.0, 6000.0, 8000.0])
+    mix_p: float = 0.0
+    mix_weight: list[float] = field(default_factory=lambda: [0.25, 0.75])
+    mix_eval: int = 100
     export_dtype: str = "float16"
 
 
@@ -167,6 +180,78 @@ def evaluate_judge(
     return {"split": split, **_evaluate_features(judge, feats, *_labels(ds))}
 
 
+def eval_mix_pairs(genre: np.ndarray, n: int, seed: int = 0) -> list[tuple[int, int]]:
+    """``n`` fixed pairs (i, j) of clips of different genres for :func:`evaluate_mixes`:
+    the first ``n`` clips of a seeded permutation that have a partner, each with its own."""
+    rng = np.random.default_rng((seed, 23))
+    order = rng.permutation(len(genre))
+    partner = mix_partners(genre, rng)
+    return [(int(i), int(partner[i])) for i in order if partner[i] >= 0][:n]
+
+
+@torch.no_grad()
+def evaluate_mixes(
+    judge: GenreJudge, feats: Sequence[np.ndarray], genre: torch.Tensor | np.ndarray, pairs
+) -> dict[str, Any]:
+    """The judge on equal mixes of two clips of different genres (``feats[k]`` is the mix
+    of ``pairs[k] = (i, j)``): how much of the probability the two genres hold.
+
+    Returns ``n``, ``min_p`` (mean over mixes of min(P(A), P(B)); 0.5 = heard as both
+    evenly, 0 = heard as one), ``share`` (mean P(A) + P(B)), ``both_ge_0.2`` (share of
+    mixes where both hold >= 0.2) and ``top2`` (share whose two most likely genres are A
+    and B). ``{"n": 0}`` without pairs."""
+    if not pairs:
+        return {"n": 0}
+    genre = np.asarray(genre)
+    genre_logits, _ = judge.heads(judge.embed_features(feats))
+    probs = torch.softmax(genre_logits.double(), -1).cpu().numpy()
+    a = np.array([genre[i] for i, _ in pairs])
+    b = np.array([genre[j] for _, j in pairs])
+    rows = np.arange(len(pairs))
+    pa, pb = probs[rows, a], probs[rows, b]
+    top2 = np.sort(np.argsort(-probs, axis=1)[:, :2], axis=1)
+    want = np.sort(np.stack([a, b], axis=1), axis=1)
+    return {
+        "n": len(pairs),
+        "min_p": float(np.minimum(pa, pb).mean()),
+        "share": float((pa + pb).mean()),
+        "both_ge_0.2": float((np.minimum(pa, pb) >= 0.2).mean()),
+        "top2": float((top2 == want).all(axis=1).mean()),
+    }
+
+
+def evaluate_judge_mixes(
+    judge: GenreJudge,
+    data: str | Path,
+    split: str = "test",
+    *,
+    n: int = 100,
+    seed: int = 0,
+    cache: bool = True,
+) -> dict[str, Any]:
+    """:func:`evaluate_mixes` on ``n`` equal mixes of clip pairs of one split of a corpus
+    folder (pairs from :func:`eval_mix_pairs`)."""
+    data = Path(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        ds = MelDataset.from_folder(
+            data,
+            split,
+            genres=judge.genres,
+            vocabulary=judge.tags,
+            segment_frames=None,
+            cache=False,
+        )
+    genre, _ = _labels(ds)
+    pairs = eval_mix_pairs(genre.numpy(), n, seed)
+    cache_dir = feature_cache_dir(data, judge.feature_kwargs) if cache else None
+    paths = [it.path for it in ds.items]
+    feats = mix_features(
+        [(paths[i], paths[j], 0.5) for i, j in pairs], judge.feature_kwargs, cache_dir=cache_dir
+    )
+    return {"split": split, **evaluate_mixes(judge, feats, genre, pairs)}
+
+
 # ---------------------------------------------------------------------- trainer
 
 
@@ -196,6 +281,12 @@ class JudgeTrainer:
 
             torch.set_num_threads(cfg.threads)
             threadpool_limits(cfg.threads)  # numpy's BLAS too (the feature front end)
+        if not 0.0 <= cfg.mix_p <= 1.0:
+            raise ValueError(f"mix_p must be in [0, 1], got {cfg.mix_p}")
+        if len(cfg.mix_weight) != 2 or not 0.0 < cfg.mix_weight[0] <= cfg.mix_weight[1] < 1.0:
+            raise ValueError(
+                f"mix_weight must be [lo, hi] with 0 < lo <= hi < 1, got {cfg.mix_weight}"
+            )
         if cfg.time_masks * cfg.time_mask_frames >= cfg.model.window_frames // 2:
             raise ValueError(
                 f"time_masks x time_mask_frames ({cfg.time_masks} x {cfg.time_mask_frames}) must "
@@ -230,6 +321,26 @@ class JudgeTrainer:
             self.lowpassed = clip_features(
                 paths["train"], kw, cache_dir=cache_dir, lowpass_hz=cutoffs, progress=progress
             )
+        self.mixes: list[np.ndarray] = []  # train mixes, one per clip with a partner
+        self.mix_of: dict[int, tuple[int, int, float]] = {}  # clip -> (mix index, partner, w)
+        if cfg.mix_p > 0:
+            rng = np.random.default_rng((cfg.seed, 13))
+            partner = mix_partners(self.labels["train"][0].numpy(), rng)
+            lo, hi = cfg.mix_weight
+            jobs = []
+            for i in np.flatnonzero(partner >= 0):
+                w = round(float(rng.uniform(lo, hi)), 4)
+                self.mix_of[int(i)] = (len(jobs), int(partner[i]), w)
+                jobs.append((paths["train"][i], paths["train"][partner[i]], w))
+            self.mixes = mix_features(jobs, kw, cache_dir=cache_dir, progress=progress)
+        self.mix_eval: dict[str, tuple[list[tuple[int, int]], list[np.ndarray]]] = {}
+        for name in ("val", "test"):  # equal mixes of held-out clips: scored only
+            if cfg.mix_eval > 0 and name in paths:
+                pairs = eval_mix_pairs(self.labels[name][0].numpy(), cfg.mix_eval, cfg.seed)
+                p = paths[name]
+                jobs = [(p[i], p[j], 0.5) for i, j in pairs]
+                feats = mix_features(jobs, kw, cache_dir=cache_dir, progress=progress)
+                self.mix_eval[name] = (pairs, feats)
         self.model.to(cfg.device)
         decay = [p for p in self.model.parameters() if p.ndim > 1]
         rest = [p for p in self.model.parameters() if p.ndim <= 1]
@@ -270,15 +381,25 @@ class JudgeTrainer:
         perm = np.random.default_rng((self.cfg.seed, epoch)).permutation(n)
         return perm[k * b : (k + 1) * b].tolist()
 
-    def make_batch(self, idx: list[int], step: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Augmented crops ``features [B, C, window]`` and valid-frame ``mask [B, window]``."""
+    def make_batch(
+        self, idx: list[int], step: int
+    ) -> tuple[torch.Tensor, torch.Tensor, list[tuple[int, int, float]]]:
+        """Augmented crops ``features [B, C, window]``, valid-frame ``mask [B, window]`` and
+        the rows that are mixes: ``(row, partner clip, weight of the row's own clip)``."""
         cfg, w, n_mels = self.cfg, self.model.window_frames, self.cfg.model.n_mels
         rng = np.random.default_rng((cfg.seed, 7, step))
         x = np.zeros((len(idx), self.model.channels, w), dtype=np.float32)
         mask = np.zeros((len(idx), w), dtype=bool)
+        mixed: list[tuple[int, int, float]] = []
         for r, i in enumerate(idx):
+            mix = cfg.mix_p > 0 and i in self.mix_of and rng.random() < cfg.mix_p
             lowpass = rng.random() < cfg.lowpass_p and bool(self.lowpassed)
-            feat = self.lowpassed[i] if lowpass else self.feats["train"][i]
+            if mix:
+                k, partner, weight = self.mix_of[i]
+                feat = self.mixes[k]
+                mixed.append((r, partner, weight))
+            else:
+                feat = self.lowpassed[i] if lowpass else self.feats["train"][i]
             start = int(rng.integers(0, feat.shape[1] - w + 1)) if feat.shape[1] > w else 0
             part = feat[:, start : start + w]
             x[r, :, : part.shape[1]], mask[r, : part.shape[1]] = part, True
@@ -288,21 +409,46 @@ class JudgeTrainer:
                 at = int(rng.integers(0, w - width + 1))
                 mask[r, at : at + width] = False
             mask[r, 0] |= not mask[r].any()
-        return torch.from_numpy(x), torch.from_numpy(mask)
+        return torch.from_numpy(x), torch.from_numpy(mask), mixed
+
+    def targets(
+        self, idx: list[int], mixed: list[tuple[int, int, float]]
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Genre distributions ``[B, G]`` (label-smoothed; all zero for an unknown genre) and
+        tag targets ``[B, V]`` of a batch, mixes weighted as their audio."""
+        genre, tags = self.labels["train"]
+        g = len(self.genres)
+        probs = torch.zeros(len(idx), g)
+        known = genre[idx] >= 0
+        probs[known] = F.one_hot(genre[idx][known], g).float()
+        tag = tags[idx].clone()
+        for r, partner, w in mixed:
+            probs[r] = w * probs[r] + (1.0 - w) * F.one_hot(genre[partner], g).float()
+            tag[r] = w * tag[r] + (1.0 - w) * tags[partner]
+        eps = self.cfg.label_smoothing
+        probs[known] = (1.0 - eps) * probs[known] + eps / g
+        return probs, tag
 
     def train_step(self, step: int) -> dict[str, float]:
         """One optimiser step; returns namespaced scalars."""
         cfg, dev = self.cfg, self.cfg.device
         idx = self.batch_indices(step)
-        x, mask = self.make_batch(idx, step)
-        genre, tags = (t[torch.as_tensor(idx)].to(dev) for t in self.labels["train"])
+        x, mask, mixed = self.make_batch(idx, step)
         for group in self.opt.param_groups:
             group["lr"] = self.lr_at(step)
         self.model.train()
         genre_logits, tag_logits, _ = self.model(x.to(dev), mask.to(dev))
-        genre_loss = F.cross_entropy(
-            genre_logits, genre, ignore_index=-1, label_smoothing=cfg.label_smoothing
-        )
+        if mixed:  # soft genre targets (equal to the branch below on rows that are not mixes)
+            probs, tags = (t.to(dev) for t in self.targets(idx, mixed))
+            known = probs.sum(1) > 0
+            logp = torch.log_softmax(genre_logits[known], -1)
+            genre_loss = -(probs[known] * logp).sum(1).mean()
+            genre = probs.argmax(1).masked_fill(~known, -1)
+        else:
+            genre, tags = (t[torch.as_tensor(idx)].to(dev) for t in self.labels["train"])
+            genre_loss = F.cross_entropy(
+                genre_logits, genre, ignore_index=-1, label_smoothing=cfg.label_smoothing
+            )
         tag_loss = F.binary_cross_entropy_with_logits(tag_logits, tags)
         loss = genre_loss + cfg.tag_weight * tag_loss
         self.opt.zero_grad(set_to_none=True)
@@ -313,14 +459,20 @@ class JudgeTrainer:
             "genre_ce": genre_loss.item(),
             "tag_bce": tag_loss.item(),
             "acc": (genre_logits.argmax(1) == genre).float().mean().item(),
+            "mixed": len(mixed) / len(idx),
             "lr": self.lr_at(step),
         }
 
     def evaluate(self, split: str) -> dict[str, Any]:
-        """:func:`judge_metrics` on a split's cached features (``{}`` if it has no clips)."""
+        """:func:`judge_metrics` on a split's cached features (``{}`` if it has no clips),
+        with ``"mixes"``: :func:`evaluate_mixes` on its equal mixes (``mix_eval`` > 0)."""
         if split not in self.feats:
             return {}
-        return _evaluate_features(self.model, self.feats[split], *self.labels[split])
+        out = _evaluate_features(self.model, self.feats[split], *self.labels[split])
+        if split in self.mix_eval:
+            pairs, feats = self.mix_eval[split]
+            out["mixes"] = evaluate_mixes(self.model, feats, self.labels[split][0], pairs)
+        return out
 
     def checkpoint(self) -> None:
         state = {
@@ -357,6 +509,8 @@ class JudgeTrainer:
                 val = self.evaluate("val")
                 for k in ("accuracy", "tag_map", "tag_auc"):
                     record[f"val/{k}"] = None if val[k] is None else round(val[k], 4)
+                if "mixes" in val and val["mixes"]["n"]:
+                    record["val/mix_min_p"] = round(val["mixes"]["min_p"], 4)
             self.log(record)
             if cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
                 self.checkpoint()

@@ -312,6 +312,121 @@ def test_train_judge_exports_a_loadable_judge(tiny_corpus, tmp_path):
             train_judge(TINY_CONFIG, tiny_corpus, tmp_path / "y", overrides=["device=cuda"])
 
 
+def test_mix_features_are_the_features_of_the_mixed_audio(tmp_path):
+    from mmgan.audio.io import AudioError, save_wav
+    from mmgan.eval.judge_features import mix_features
+
+    kw = {**_judge().feature_kwargs}
+    a, b = _tone(3.0, freq=220), 0.01 * _tone(2.5, freq=660, seed=1)  # b 40 dB quieter
+    pa, pb = (
+        save_wav(tmp_path / "a.wav", a, 22050, "FLOAT"),
+        save_wav(tmp_path / "b.wav", b, 22050, "FLOAT"),
+    )
+    n = b.size  # the shorter clip's length; each scaled to the same RMS first
+    rms = lambda z: np.sqrt(np.mean(z.astype(np.float64) ** 2))  # noqa: E731
+    want = judge_features((0.3 * a[:n] / rms(a[:n]) + 0.7 * b / rms(b)).astype(np.float32), **kw)
+    (got,) = mix_features([(pa, pb, 0.3)], kw)
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-3)
+    cached = mix_features([(pa, pb, 0.3)], kw, cache_dir=tmp_path / "cache")
+    assert len(list((tmp_path / "cache" / "mix").rglob("*.npy"))) == 1
+    again = mix_features([(pa, pb, 0.3)], kw, cache_dir=tmp_path / "cache")  # read back
+    np.testing.assert_array_equal(again[0], cached[0])
+    other = mix_features([(pa, pb, 0.7)], kw, cache_dir=tmp_path / "cache")[0]  # its own entry
+    assert len(list((tmp_path / "cache" / "mix").rglob("*.npy"))) == 2
+    assert not np.allclose(other, got, atol=0.1)
+    with pytest.raises(ValueError, match=r"mix weight must be in \(0, 1\), got 1.0"):
+        mix_features([(pa, pb, 1.0)], kw)
+    quiet = save_wav(tmp_path / "q.wav", np.zeros(22050, np.float32), 22050, "FLOAT")
+    with pytest.raises(AudioError, match="q.wav is silent"):
+        mix_features([(pa, quiet, 0.5)], kw)
+
+
+def test_mix_pairs_join_different_genres():
+    from mmgan.training.judge import eval_mix_pairs, mix_partners
+
+    genre = np.array([0, 0, 1, 2, -1, 1, 2, 0])
+    partner = mix_partners(genre, np.random.default_rng(0))
+    assert partner[4] == -1  # unknown genre: no partner
+    for i, j in enumerate(partner):
+        if j >= 0:
+            assert genre[j] >= 0 and genre[j] != genre[i]
+    assert (mix_partners(np.zeros(4, int), np.random.default_rng(0)) == -1).all()  # one genre
+    pairs = eval_mix_pairs(genre, 5)
+    assert len(pairs) == 5 and pairs == eval_mix_pairs(genre, 5)  # seeded
+    assert all(genre[i] != genre[j] and min(genre[i], genre[j]) >= 0 for i, j in pairs)
+    assert len({i for i, _ in pairs}) == 5 and eval_mix_pairs(genre, 5, seed=1) != pairs
+    assert len(eval_mix_pairs(genre, 100)) == 7
+
+
+def test_evaluate_mixes_reads_the_two_genres_probabilities():
+    from mmgan.training.judge import evaluate_mixes
+
+    judge = _judge()
+    feats = [judge_features(_tone(3.0, freq=f), n_mels=40) for f in (220, 330, 440)]
+    genre = np.array([0, 1, 2])
+    pairs = [(0, 1), (2, 0), (1, 2)]
+    out = evaluate_mixes(judge, feats, genre, pairs)
+    logits, _ = judge.heads(judge.embed_features(feats))
+    probs = torch.softmax(logits.detach().double(), -1).numpy()
+    pa = probs[[0, 1, 2], [0, 2, 1]]
+    pb = probs[[0, 1, 2], [1, 0, 2]]
+    assert out["n"] == 3
+    assert out["min_p"] == pytest.approx(np.minimum(pa, pb).mean())
+    assert out["share"] == pytest.approx((pa + pb).mean())
+    assert out["both_ge_0.2"] == pytest.approx((np.minimum(pa, pb) >= 0.2).mean())
+    top2 = [set(np.argsort(-probs[k])[:2]) for k in range(3)]
+    want = [{0, 1}, {0, 2}, {1, 2}]
+    assert out["top2"] == pytest.approx(np.mean([t == w for t, w in zip(top2, want, strict=True)]))
+    assert evaluate_mixes(judge, [], genre, []) == {"n": 0}
+
+
+def test_mix_training_targets_and_held_out_mix_scores(tiny_corpus, tmp_path):
+    cfg = _tiny_cfg(steps=3, mix_p=1.0, mix_eval=4, lowpass_p=0)
+    trainer = JudgeTrainer(cfg, tiny_corpus, tmp_path / "mix", progress=False)
+    genre, tags = trainer.labels["train"]
+    assert len(trainer.mixes) == len(trainer.mix_of) == len(genre)  # one mix per clip
+    assert [m.shape[0] for m in trainer.mixes] == [f.shape[0] for f in trainer.feats["train"]]
+    idx = trainer.batch_indices(0)
+    x, mask, mixed = trainer.make_batch(idx, 0)
+    assert [r for r, _, _ in mixed] == list(range(len(idx)))  # mix_p 1: every row
+    probs, tag = trainer.targets(idx, mixed)
+    eps, g = cfg.label_smoothing, len(trainer.genres)
+    for r, partner, w in mixed:
+        assert 0.25 <= w <= 0.75 and genre[partner] != genre[idx[r]]
+        assert probs[r, genre[idx[r]]] == pytest.approx((1 - eps) * w + eps / g)
+        assert probs[r, genre[partner]] == pytest.approx((1 - eps) * (1 - w) + eps / g)
+        torch.testing.assert_close(tag[r], w * tags[idx[r]] + (1 - w) * tags[partner])
+    torch.testing.assert_close(probs.sum(1), torch.ones(len(idx)))
+    summary = trainer.fit()
+    for split in ("val", "test"):
+        mixes = summary[split]["mixes"]
+        assert mixes["n"] == 4 and 0 <= mixes["min_p"] <= 0.5 and 0 <= mixes["share"] <= 1
+    plain = JudgeTrainer(
+        _tiny_cfg(steps=1, lowpass_p=0), tiny_corpus, tmp_path / "p", progress=False
+    )
+    plain_targets = plain.targets(idx, [])[0]  # no mixes: smoothed one-hot targets
+    assert (plain_targets.argmax(1) == genre[idx]).all()
+    x0, _, none = plain.make_batch(idx, 0)
+    assert none == [] and not torch.equal(x0, x)
+    for bad, message in (("mix_p=1.5", "mix_p must be in"), ("mix_weight=[0.0,0.5]", "mix_weight")):
+        with pytest.raises(ValueError, match=message):
+            JudgeTrainer(_tiny_cfg(**dict([bad.split("=")])), tiny_corpus, tmp_path / "b")
+
+
+def test_mix_training_resumes_exactly(tiny_corpus, tmp_path):
+    cfg = _tiny_cfg(mix_p=0.5, mix_eval=0)
+    full = JudgeTrainer(cfg, tiny_corpus, tmp_path / "full", progress=False)
+    full.fit()
+    part = JudgeTrainer(cfg, tiny_corpus, tmp_path / "part", progress=False)
+    part.fit(stop_at=3)
+    resumed = JudgeTrainer(cfg, tiny_corpus, tmp_path / "part", resume=True, progress=False)
+    resumed.fit()
+    wf, wr = _weights(full.model), _weights(resumed.model)
+    assert all(torch.equal(wf[k], wr[k]) for k in wf)
+    lines = (tmp_path / "full" / "metrics.jsonl").read_text().splitlines()
+    assert any(json.loads(ln)["train/mixed"] > 0 for ln in lines)
+
+
 # ---------------------------------------------------------------------- the shipped judge
 
 
