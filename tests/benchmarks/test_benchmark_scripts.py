@@ -271,6 +271,43 @@ def test_phase_fast(tiny_corpus, tmp_path):
     assert 0 <= r["original_key_agrees"] <= 1
 
 
+def test_judge_hybrids_fast(tiny_corpus, tmp_path):
+    judge = ROOT / "mmgan" / "pretrained" / "judge"
+    args = ["--data", str(tiny_corpus), "--judge", str(judge), "--n", "1", "--mixes", "3"]
+    r = run_script("judge_hybrids.py", *args, "--seconds", "2", out=tmp_path / "jh.json")
+    (out,) = r["judges"].values()
+    assert out["test_accuracy"] is not None and 0 <= out["test_accuracy"] <= 1
+    assert 1 <= out["random_mixes"]["n"] <= 3 and 0 <= out["random_mixes"]["min_p"] <= 0.5
+    pairs = {"baroque+idm", "jazz+metal", "folk+ambient", "hiphop+symphonic"}
+    assert set(out["pair_mixes"]) == pairs
+    assert set(out["arrangements"]) == pairs | {"+".join(p.split("+")[::-1]) for p in pairs}
+    for pair, s in [*out["pair_mixes"].items(), *out["arrangements"].items()]:
+        assert s["n"] == 1 and 0 <= s["min_p"] <= min(s["p_a"], s["p_b"]) + 1e-9
+        assert s["other"][0] not in pair.split("+") and 0 <= s["other"][1] <= 1  # a third
+
+
+def test_hybrid_score_joins_one_pieces_rhythm_to_the_others_harmony():
+    from mmgan.data.clip import clip_rng
+    from mmgan.data.composers import COMPOSERS
+    from mmgan.data.theory import pitch_class
+
+    bench = _bench("judge_hybrids")
+    score = bench.hybrid_score("hiphop", "symphonic", 5, 6.0)
+    hip = COMPOSERS["hiphop"]().compose(clip_rng("hiphop", 5, 0), 6.0).score
+    sym = COMPOSERS["symphonic"]().compose(clip_rng("symphonic", 5, 0), 6.0).score
+    assert (score.bpm, score.key, score.master) == (hip.bpm, hip.key, hip.master)
+    low = [p for p in score.parts if p.role in ("drums", "bass")]
+    assert [p.notes for p in low] == [p.notes for p in hip.parts if p.role in ("drums", "bass")]
+    high = [p for p in score.parts if p.role in ("harmony", "lead")]
+    theirs = [p for p in sym.parts if p.role in ("harmony", "lead")]
+    assert [p.instrument for p in high] == [p.instrument for p in theirs] and high
+    shift = {n.pitch - m.pitch for p, q in zip(high, theirs, strict=True)
+             for n, m in zip(p.notes, q.notes, strict=True) if 0 < m.pitch < 127}  # fmt: skip
+    assert len(shift) == 1  # one transposition ...
+    (k,) = shift
+    assert -6 < k <= 6 and (pitch_class(sym.key) + k) % 12 == pitch_class(hip.key)  # ... to A
+
+
 def test_phase_refuses_negative_oracle_iterations(capsys):
     with pytest.raises(SystemExit) as err:
         _bench("phase").main(["--data", "/nowhere", "--oracles", "--oracle-iters", "1,-2"])
