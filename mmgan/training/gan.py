@@ -114,6 +114,8 @@ class GANTrainConfig:
     text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
     genre_prob: float = 0.0  # chance it is conditioned on its genre's name alone instead
     hybrid_prob: float = 0.0  # chance an encoder-checked G row gets a two-genre slerp style
+    mix_p: float = 0.0  # chance a real row is a real two-genre mix with its slerp style
+    mix_weight: list[float] = field(default_factory=lambda: [0.25, 0.75])  # its clip's share
     roll_features: bool = True  # symbolic: D also sees chroma / onset views (RollFeatures)
     captions_per_clip: int = 8
     style_batch: int = 8  # generated crops a step through the style encoder (pairs: half)

@@ -42,7 +42,7 @@ from mmgan.training.gan import (
     step_generator,
     within_distance,
 )
-from mmgan.training.gan_data import load_gan_data
+from mmgan.training.gan_data import load_gan_data, real_mixes
 from mmgan.training.gan_monitor import Monitor
 from mmgan.utils import atomic_write_text
 
@@ -150,6 +150,19 @@ class GANTrainer:
             progress=progress and self.dist.is_main,
             family=cfg.family,
         )
+        self.mixes = None
+        if not 0.0 <= cfg.mix_p <= 1.0:
+            raise ValueError(f"mix_p must be in [0, 1], got {cfg.mix_p}")
+        if cfg.mix_p > 0:
+            if cfg.family != "spectrogram":
+                raise ValueError("mix_p (real two-genre mixes) is for the spectrogram family")
+            self.mixes = real_mixes(
+                self.data_,
+                seed=cfg.seed,
+                weight_range=tuple(cfg.mix_weight),
+                cache=self.out / "gan_mixes.pt" if self.dist.is_main else None,
+                progress=progress and self.dist.is_main,
+            )
         torch.manual_seed(cfg.seed)  # identical initial weights on every rank
         g, d = build_models(cfg, self.space.dim)
         g.set_feature_stats(self.data_.mean, self.data_.std)
@@ -261,6 +274,24 @@ class GANTrainer:
             "style_ref": data.style_within[data.genre[idx]],
             "genre": data.genre[idx],
         }
+        if self.mixes is not None:  # some real rows become real mixes with their partner
+            mix = torch.rand(cfg.batch_size, generator=gen) < cfg.mix_p
+            mix &= self.mixes.partner[idx] >= 0
+            rows = torch.nonzero(mix).flatten()
+            if len(rows):
+                from mmgan.generate.latent import slerp
+
+                crops = data.crops(idx[rows], cfg.crop_frames, gen, feats=self.mixes.feats)
+                real[rows] = unwrap(self.g).normalise(crops.to(self.device))
+                partner = self.mixes.partner[idx[rows]]
+                other = data.styles[partner, col[rows]]  # the partner's style, drawn alike
+                if cfg.genre_prob > 0:
+                    named = data.genre_styles[data.genre[partner], which[rows]]
+                    other = torch.where(generic[rows, None], named, other)
+                alpha = 1.0 - self.mixes.weight[idx[rows]][:, None]
+                style[rows] = slerp(style[rows], other, alpha)
+                generic[rows] = False  # no longer one genre's name
+            extra["mixed"] = mix
         return real, style.to(self.device), gen, extra
 
     def train_step(self, step: int) -> dict[str, float]:
@@ -286,6 +317,7 @@ class GANTrainer:
             n_real = min(cfg.imle_batch, cfg.batch_size)
             extra.update(real=real[:n_real], real_style=style[:n_real])
         genre = extra.pop("genre")
+        real_mixed = extra.pop("mixed", None)
         if cfg.hybrid_prob > 0:
             n = min(cfg.style_batch // 2, cfg.batch_size // 2)
             style, mixed = hybrid_rows(style, genre, cfg.hybrid_prob, n, gen)
@@ -306,6 +338,8 @@ class GANTrainer:
         loss_g.backward()
         self.opt_g.step()
         ema_update(self.g_ema, g_mod, step, cfg.ema_decay)
+        if real_mixed is not None:
+            logs["data/mixed"] = real_mixed.float().mean().item()
         return {**logs, **logs_g}
 
     # -- files -------------------------------------------------------------------------------

@@ -165,6 +165,59 @@ def test_hybrid_rows_mix_two_genres_only_in_the_checked_rows():
     assert not same[1].any()  # a partner of the same genre is no hybrid
 
 
+def test_real_mixes_are_the_features_of_mixed_audio(tiny_corpus, tmp_path):
+    from mmgan.audio.features import MelParams, log_mel
+    from mmgan.audio.io import load_audio
+    from mmgan.data.mixes import mix_audio
+    from mmgan.training.gan_data import real_mixes
+    from mmgan.training.gan_trainer import GANTrainer
+
+    cfg = tiny_cfg(mix_p=1.0, text_prob=0.0, genre_prob=0.0, batch_size=8)
+    trainer = GANTrainer(cfg, tiny_corpus, tmp_path / "r", progress=False)
+    data, mixes = trainer.data_, trainer.mixes
+    assert mixes.feats.shape == data.feats.shape and (tmp_path / "r" / "gan_mixes.pt").is_file()
+    has = mixes.partner >= 0
+    assert has.all() and (data.genre[mixes.partner] != data.genre).all()
+    assert ((mixes.weight >= 0.25) & (mixes.weight <= 0.75)).all()
+    i = 0  # clip 0's mix: the features of the mixed audio, padded like the clips'
+    params = MelParams(chroma=True)
+    x, _ = load_audio(data.paths[i], sr=params.sr, mono=True)
+    y, _ = load_audio(data.paths[int(mixes.partner[i])], sr=params.sr, mono=True)
+    want = log_mel(mix_audio(x, y, float(mixes.weight[i])), params.sr, params)
+    n = min(want.shape[1], mixes.feats.shape[-1])
+    np.testing.assert_allclose(mixes.feats[i, :, :n].float().numpy(), want[:, :n], atol=0.02)
+    again = real_mixes(data, seed=cfg.seed, cache=tmp_path / "r" / "gan_mixes.pt")  # cached
+    assert torch.equal(again.feats, mixes.feats) and torch.equal(again.partner, mixes.partner)
+    other = real_mixes(data, seed=cfg.seed + 1, cache=None, progress=False)
+    assert not torch.equal(other.partner, mixes.partner)
+    with pytest.raises(ValueError, match="0 < lo <= hi < 1"):
+        real_mixes(data, seed=0, weight_range=(0.0, 0.5))
+
+    # every real row of a batch is now a mix, conditioned on the slerp of the two styles
+    real, style, gen, extra = trainer.batch(3)
+    assert extra["mixed"].all() and not extra["generic"].any()
+    idx = torch.randint(0, len(data), (8,), generator=step_generator(cfg.seed, 3, 0))
+    from mmgan.generate.latent import slerp
+
+    own, partner = data.styles[idx, 0], data.styles[mixes.partner[idx], 0]
+    want_style = slerp(own, partner, 1.0 - mixes.weight[idx][:, None])
+    torch.testing.assert_close(style, want_style, atol=1e-5, rtol=1e-5)
+    crops = trainer.g_ema.denormalise(real)  # each a window of its clip's mix
+    frames = crops.shape[-1]
+    for r in range(8):
+        source = mixes.feats[idx[r]].float()
+        hits = [
+            s
+            for s in range(source.shape[-1] - frames + 1)
+            if torch.allclose(source[:, s : s + frames], crops[r], atol=1e-3)
+        ]
+        assert hits, r
+    logs = trainer.train_step(0)
+    assert logs["data/mixed"] == 1.0 and all(np.isfinite(v) for v in logs.values())
+    with pytest.raises(ValueError, match="mix_p must be in"):
+        GANTrainer(tiny_cfg(mix_p=1.5), tiny_corpus, tmp_path / "x", progress=False)
+
+
 def test_within_distance():
     x = torch.zeros(3, 2, 4)
     x[0] += 1
