@@ -158,16 +158,11 @@ def _evaluate_features(
     )
 
 
-def evaluate_judge(
-    judge: GenreJudge, data: str | Path, split: str = "test", *, cache: bool = True
-) -> dict[str, Any]:
-    """:func:`judge_metrics` of ``judge`` on one split of a corpus folder (the corpus' labels
-    mapped onto the judge's genre and tag names). ``cache=False`` computes every feature
-    fresh in float32, exactly as :meth:`GenreJudge.predict` does."""
-    data = Path(data)
+def _judge_split(judge: GenreJudge, data: Path, split: str) -> MelDataset:
+    """One split of a corpus folder, its labels mapped onto the judge's genres and tags."""
     with warnings.catch_warnings():  # corpus tags outside the judge's vocabulary are expected
         warnings.simplefilter("ignore", UserWarning)
-        ds = MelDataset.from_folder(
+        return MelDataset.from_folder(
             data,
             split,
             genres=judge.genres,
@@ -175,6 +170,16 @@ def evaluate_judge(
             segment_frames=None,
             cache=False,
         )
+
+
+def evaluate_judge(
+    judge: GenreJudge, data: str | Path, split: str = "test", *, cache: bool = True
+) -> dict[str, Any]:
+    """:func:`judge_metrics` of ``judge`` on one split of a corpus folder (the corpus' labels
+    mapped onto the judge's genre and tag names). ``cache=False`` computes every feature
+    fresh in float32, exactly as :meth:`GenreJudge.predict` does."""
+    data = Path(data)
+    ds = _judge_split(judge, data, split)
     cache_dir = feature_cache_dir(data, judge.feature_kwargs) if cache else None
     feats = clip_features([it.path for it in ds.items], judge.feature_kwargs, cache_dir=cache_dir)
     return {"split": split, **_evaluate_features(judge, feats, *_labels(ds))}
@@ -232,16 +237,7 @@ def evaluate_judge_mixes(
     """:func:`evaluate_mixes` on ``n`` equal mixes of clip pairs of one split of a corpus
     folder (pairs from :func:`eval_mix_pairs`)."""
     data = Path(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)
-        ds = MelDataset.from_folder(
-            data,
-            split,
-            genres=judge.genres,
-            vocabulary=judge.tags,
-            segment_frames=None,
-            cache=False,
-        )
+    ds = _judge_split(judge, data, split)
     genre, _ = _labels(ds)
     pairs = eval_mix_pairs(genre.numpy(), n, seed)
     cache_dir = feature_cache_dir(data, judge.feature_kwargs) if cache else None
