@@ -112,7 +112,10 @@ def main(argv: list[str] | None = None) -> dict:
         parser.error("--n must be >= 1, --mixes >= 0 and --seconds > 0")
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
-    judges = {name: load_judge(name) for name in (args.judge or [None])}
+    try:
+        judges = {name: load_judge(name) for name in (args.judge or [None])}
+    except (OSError, ValueError) as err:  # CheckpointError is a ValueError
+        parser.error(str(err))
     sr = next(iter(judges.values())).sample_rate
     clips = CorpusClips(args.data, [args.split], [g for pair in HYBRID_PAIRS for g in pair])
     by_genre = {g: [i for i in range(len(clips)) if clips.genres[i] == g] for g in clips.genres}

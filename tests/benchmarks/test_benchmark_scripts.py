@@ -286,6 +286,17 @@ def test_judge_hybrids_fast(tiny_corpus, tmp_path):
         assert s["other"][0] not in pair.split("+") and 0 <= s["other"][1] <= 1  # a third
 
 
+def test_judge_hybrids_refuses_bad_arguments(tmp_path, capsys):
+    bench = _bench("judge_hybrids")
+    for args, message in (
+        (["--n", "0"], "--n must be >= 1"),
+        (["--judge", str(tmp_path)], "is not a judge folder"),
+    ):
+        with pytest.raises(SystemExit) as err:
+            bench.main(args)
+        assert err.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_hybrid_score_joins_one_pieces_rhythm_to_the_others_harmony():
     from mmgan.data.clip import clip_rng
     from mmgan.data.composers import COMPOSERS
