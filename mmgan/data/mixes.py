@@ -17,7 +17,25 @@ import numpy as np
 
 from mmgan.audio.io import AudioError
 
-__all__ = ["mix_audio", "mix_partners"]
+__all__ = ["check_mix_settings", "check_mix_weight", "mix_audio", "mix_partners"]
+
+
+def check_mix_weight(w: float, a: object = "a", b: object = "b") -> float:
+    """``w`` as a float if ``0 < w < 1``; else a ValueError naming the two clips."""
+    if not 0.0 < float(w) < 1.0:
+        raise ValueError(f"mix weight must be in (0, 1), got {w} for {a} + {b}")
+    return float(w)
+
+
+def check_mix_settings(mix_p: float, mix_weight) -> tuple[float, float]:
+    """A trainer's ``mix_p`` (chance a row is a mix, in [0, 1]) and ``mix_weight``
+    (``[lo, hi]``, ``0 < lo <= hi < 1``): the weight range, or a ValueError naming both."""
+    weights = list(mix_weight) if isinstance(mix_weight, list | tuple) else [mix_weight]
+    if not 0.0 <= float(mix_p) <= 1.0:
+        raise ValueError(f"mix_p must be in [0, 1], got {mix_p}")
+    if len(weights) != 2 or not 0.0 < float(weights[0]) <= float(weights[1]) < 1.0:
+        raise ValueError(f"mix_weight must be [lo, hi] with 0 < lo <= hi < 1, got {mix_weight}")
+    return float(weights[0]), float(weights[1])
 
 
 def mix_partners(genre: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -40,8 +58,7 @@ def mix_audio(a: np.ndarray, b: np.ndarray, w: float, *, names=("a", "b")) -> np
         ValueError: ``w`` outside (0, 1).
         AudioError: a clip that is silent (it has no level to match), named by ``names``.
     """
-    if not 0.0 < float(w) < 1.0:
-        raise ValueError(f"mix weight must be in (0, 1), got {w} for {names[0]} + {names[1]}")
+    w = check_mix_weight(w, *names)
     n = min(len(a), len(b))
     x, y = np.asarray(a[:n], np.float64), np.asarray(b[:n], np.float64)
     rms = [float(np.sqrt(np.mean(z**2))) if n else 0.0 for z in (x, y)]

@@ -242,9 +242,10 @@ def mix_features(
     ``pairs[i] = (a, b, w)``: the files ``a`` and ``b`` mixed by
     :func:`mmgan.data.mixes.mix_audio` (same RMS each, then ``w * a + (1 - w) * b``).
     """
+    from mmgan.data.mixes import check_mix_weight
+
     for a, b, w in pairs:  # fail before any work
-        if not 0.0 < float(w) < 1.0:
-            raise ValueError(f"mix weight must be in (0, 1), got {w} for {a} + {b}")
+        check_mix_weight(w, a, b)
     jobs = [
         (
             _mix_entry(Path(a), Path(b), float(w), cache_dir) if cache_dir is not None else None,

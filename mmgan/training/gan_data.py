@@ -526,13 +526,11 @@ def real_mixes(
 
     from mmgan.audio.features import log_mel
     from mmgan.audio.io import load_audio
-    from mmgan.data.mixes import mix_audio, mix_partners
+    from mmgan.data.mixes import check_mix_settings, mix_audio, mix_partners
 
     if data.paths is None:
         raise ValueError("real mixes need the clips' audio files (spectrogram family only)")
-    lo, hi = (float(v) for v in weight_range)
-    if not 0.0 < lo <= hi < 1.0:
-        raise ValueError(f"mix weights must satisfy 0 < lo <= hi < 1, got {weight_range}")
+    lo, hi = check_mix_settings(1.0, list(weight_range))
     rng = np.random.default_rng((seed, 31))
     partner = mix_partners(data.genre.numpy(), rng)
     weight = rng.uniform(lo, hi, size=len(partner)).astype(np.float32)
@@ -544,7 +542,7 @@ def real_mixes(
                 weight.tolist(),
                 list(data.feats.shape),
             ]
-        ).encode()  # fmt: skip
+        ).encode()
     ).hexdigest()[:16]
     cached = Path(cache) if cache else None
     if cached is not None and cached.is_file():

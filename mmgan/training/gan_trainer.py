@@ -23,6 +23,7 @@ from typing import Any
 import torch
 
 from mmgan.config import save_config, to_dict
+from mmgan.data.mixes import check_mix_settings
 from mmgan.training.checkpoint import (
     STATE_NAME,
     load_state,
@@ -127,6 +128,9 @@ class GANTrainer:
             raise ValueError(
                 f"unknown loss term(s) in lambdas: {unknown}; known: {', '.join(LOSS_TERMS)}"
             )
+        check_mix_settings(cfg.mix_p, cfg.mix_weight)  # before minutes of data loading
+        if cfg.mix_p > 0 and cfg.family != "spectrogram":
+            raise ValueError("mix_p (real two-genre mixes) is for the spectrogram family")
         self.imle = cfg.lambdas.get("imle", 0.0) > 0
         if self.imle and cfg.family != "symbolic":
             raise ValueError("lambdas.imle is for the symbolic family (piano-rolls)")
@@ -151,11 +155,7 @@ class GANTrainer:
             family=cfg.family,
         )
         self.mixes = None
-        if not 0.0 <= cfg.mix_p <= 1.0:
-            raise ValueError(f"mix_p must be in [0, 1], got {cfg.mix_p}")
         if cfg.mix_p > 0:
-            if cfg.family != "spectrogram":
-                raise ValueError("mix_p (real two-genre mixes) is for the spectrogram family")
             self.mixes = real_mixes(
                 self.data_,
                 seed=cfg.seed,

@@ -46,7 +46,7 @@ import torch.nn.functional as F
 
 from mmgan.config import load_config, save_config, to_dict
 from mmgan.data.dataset import MelDataset
-from mmgan.data.mixes import mix_partners
+from mmgan.data.mixes import check_mix_settings, mix_partners
 from mmgan.eval.classifier import GenreJudge
 from mmgan.eval.judge_features import clip_features, feature_cache_dir, mix_features
 from mmgan.eval.tag_metrics import average_precision, judge_metrics, roc_auc
@@ -277,12 +277,7 @@ class JudgeTrainer:
 
             torch.set_num_threads(cfg.threads)
             threadpool_limits(cfg.threads)  # numpy's BLAS too (the feature front end)
-        if not 0.0 <= cfg.mix_p <= 1.0:
-            raise ValueError(f"mix_p must be in [0, 1], got {cfg.mix_p}")
-        if len(cfg.mix_weight) != 2 or not 0.0 < cfg.mix_weight[0] <= cfg.mix_weight[1] < 1.0:
-            raise ValueError(
-                f"mix_weight must be [lo, hi] with 0 < lo <= hi < 1, got {cfg.mix_weight}"
-            )
+        check_mix_settings(cfg.mix_p, cfg.mix_weight)
         if cfg.time_masks * cfg.time_mask_frames >= cfg.model.window_frames // 2:
             raise ValueError(
                 f"time_masks x time_mask_frames ({cfg.time_masks} x {cfg.time_mask_frames}) must "

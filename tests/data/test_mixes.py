@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from mmgan.audio.io import AudioError
-from mmgan.data.mixes import mix_audio, mix_partners
+from mmgan.data.mixes import check_mix_settings, mix_audio, mix_partners
 
 
 def test_mix_audio_weights_equal_level_clips_and_keeps_their_level():
@@ -41,3 +41,13 @@ def test_partners_are_of_another_known_genre_and_seeded():
     assert a.tolist() == mix_partners(genre, np.random.default_rng(3)).tolist()
     assert a[4] == -1
     assert all(genre[j] >= 0 and genre[j] != genre[i] for i, j in enumerate(a) if i != 4)
+
+
+def test_mix_settings_are_checked_with_their_names():
+    assert check_mix_settings(0.3, [0.25, 0.75]) == (0.25, 0.75)
+    assert check_mix_settings(0.0, (0.5, 0.5)) == (0.5, 0.5)
+    with pytest.raises(ValueError, match="mix_p must be in"):
+        check_mix_settings(-0.1, [0.25, 0.75])
+    for bad in ([0.0, 0.5], [0.6, 0.4], [0.5, 1.0], [0.5], 0.5):
+        with pytest.raises(ValueError, match=r"mix_weight must be \[lo, hi\]"):
+            check_mix_settings(0.3, bad)

@@ -214,8 +214,11 @@ def test_real_mixes_are_the_features_of_mixed_audio(tiny_corpus, tmp_path):
         assert hits, r
     logs = trainer.train_step(0)
     assert logs["data/mixed"] == 1.0 and all(np.isfinite(v) for v in logs.values())
+    nowhere = tmp_path / "no-corpus"  # both refused before any data loads
     with pytest.raises(ValueError, match="mix_p must be in"):
-        GANTrainer(tiny_cfg(mix_p=1.5), tiny_corpus, tmp_path / "x", progress=False)
+        GANTrainer(tiny_cfg(mix_p=1.5), nowhere, tmp_path / "x", progress=False)
+    with pytest.raises(ValueError, match=r"mix_weight must be \[lo, hi\]"):
+        GANTrainer(tiny_cfg(mix_p=0.5, mix_weight=[0.2, 0.5, 0.7]), nowhere, tmp_path / "y")
 
 
 def test_within_distance():
