@@ -110,6 +110,7 @@ class GANTrainConfig:
     imle_refine_lr: float = 0.1  # their Adam learning rate (anchors keep their norm)
     imle_refine_noise: bool = False  # refine the per-step noise too (each channel keeps its norm)
     init_from: str = ""  # a model folder whose generator weights start the run (fine-tuning)
+    d_warmup: int = 0  # first steps train D alone (G and its EMA frozen): a fresh D for init_from
     note_weight: float = 4.0  # IMLE's cross-entropy: a missed note costs this many silent cells
     text_prob: float = 0.5  # chance a clip is conditioned on a caption, else its own audio
     genre_prob: float = 0.0  # chance it is conditioned on its genre's name alone instead

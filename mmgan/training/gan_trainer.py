@@ -116,6 +116,12 @@ class GANTrainer:
                 f"imle_refine_noise true or false, got {cfg.imle_refine!r}, "
                 f"{cfg.imle_refine_lr!r} and {cfg.imle_refine_noise!r}"
             )
+        warm = cfg.d_warmup
+        if isinstance(warm, bool) or not isinstance(warm, int) or not 0 <= warm < cfg.steps:
+            raise ValueError(
+                f"d_warmup must be a whole number of steps in [0, steps = {cfg.steps}), "
+                f"got {cfg.d_warmup!r}"
+            )
         if resume and not (Path(out) / STATE_NAME).is_file():  # before minutes of data loading
             raise FileNotFoundError(
                 f"no training checkpoint at {Path(out) / STATE_NAME}; start without --resume to "
@@ -310,6 +316,11 @@ class GANTrainer:
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
+        if step < cfg.d_warmup:  # a fresh discriminator catches up before it steers G
+            mixed = extra.get("mixed")
+            if mixed is not None:
+                logs["data/mixed"] = mixed.float().mean().item()
+            return {**logs, "data/d_warmup": 1.0}
         self.g.requires_grad_(True)
         self.d.requires_grad_(False)
         lat = g_mod.sample_latents(cfg.batch_size, steps, generator=gen).to(self.device)
@@ -462,7 +473,7 @@ class GANTrainer:
                         self.monitor.after_step(self.step, last)
                     if cfg.ckpt_every and self.step % cfg.ckpt_every == 0:
                         self.checkpoint()
-                    bar.set_postfix(d=f"{last['d/loss']:.2f}", g=f"{last['g/adv']:.2f}")
+                    bar.set_postfix(d=f"{last['d/loss']:.2f}", g=f"{last.get('g/adv', 0.0):.2f}")
                     bar.update(1)
             finally:
                 bar.close()

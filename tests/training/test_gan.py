@@ -45,6 +45,7 @@ def test_configs_load():
         "cpu-small-vp",
         "cpu-small-v6",
         "cpu-small-v7",
+        "cpu-small-mix",
         "gpu-base",
         "symbolic-tiny",
         "symbolic-small",
@@ -61,6 +62,10 @@ def test_configs_load():
     assert (v6.generator, v6.discriminator) == (vp.generator, vp.discriminator)  # resumable
     v7 = load_config(GANTrainConfig, ROOT / "configs" / "cpu-small-v7.yaml")  # the shipped v7
     assert v7.steps > v6.steps and to_dict(replace(v7, steps=v6.steps)) == to_dict(v6)
+    mix = load_config(GANTrainConfig, ROOT / "configs" / "cpu-small-mix.yaml")  # v7 + mixes
+    assert mix.init_from == "mmgan/pretrained/gan" and mix.mix_p > 0 and mix.d_warmup > 0
+    same = replace(mix, steps=v7.steps, init_from="", d_warmup=0, mix_p=0.0, lr_g=v7.lr_g)
+    assert to_dict(same) == to_dict(v7)  # v7's recipe otherwise
     assert load_config(GANTrainConfig, ROOT / "configs" / "gpu-base.yaml").device == "cuda"
     sym = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small.yaml")
     sym2 = load_config(GANTrainConfig, ROOT / "configs" / "symbolic-small-v2.yaml")  # shipped
@@ -219,6 +224,30 @@ def test_real_mixes_are_the_features_of_mixed_audio(tiny_corpus, tmp_path):
         GANTrainer(tiny_cfg(mix_p=1.5), nowhere, tmp_path / "x", progress=False)
     with pytest.raises(ValueError, match=r"mix_weight must be \[lo, hi\]"):
         GANTrainer(tiny_cfg(mix_p=0.5, mix_weight=[0.2, 0.5, 0.7]), nowhere, tmp_path / "y")
+
+
+def test_d_warmup_trains_the_discriminator_alone_first(tiny_corpus, tmp_path):
+    from mmgan.training.distributed import unwrap
+    from mmgan.training.gan_trainer import GANTrainer
+
+    def weights(m):
+        return {k: v.detach().clone() for k, v in unwrap(m).state_dict().items()}
+
+    trainer = GANTrainer(tiny_cfg(d_warmup=2, steps=4), tiny_corpus, tmp_path / "r", progress=False)
+    g0, ema0, d0 = weights(trainer.g), weights(trainer.g_ema), weights(trainer.d)
+    trainer.fit(stop_at=2)
+    assert all(torch.equal(v, weights(trainer.g)[k]) for k, v in g0.items())
+    assert all(torch.equal(v, weights(trainer.g_ema)[k]) for k, v in ema0.items())
+    assert any(not torch.equal(v, weights(trainer.d)[k]) for k, v in d0.items())
+    rows = [json.loads(x) for x in (tmp_path / "r" / "metrics.jsonl").read_text().splitlines()]
+    assert rows and all("g/adv" not in r and r["data/d_warmup"] == 1.0 for r in rows)
+    logs = trainer.train_step(2)  # past the warm-up: G trains again
+    assert "g/adv" in logs and "data/d_warmup" not in logs
+    assert any(not torch.equal(v, weights(trainer.g)[k]) for k, v in g0.items())
+    nowhere = tmp_path / "no-corpus"  # refused before any data loads
+    for bad in (-1, 4, 1.5, True):
+        with pytest.raises(ValueError, match="d_warmup must be a whole number"):
+            GANTrainer(tiny_cfg(d_warmup=bad, steps=4), nowhere, tmp_path / "x", progress=False)
 
 
 def test_within_distance():
