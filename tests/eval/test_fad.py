@@ -124,10 +124,13 @@ def test_known_answer_for_diagonal_gaussians():
     assert frechet_distance(mu1, np.diag(a), mu2, np.diag(b)) == pytest.approx(expected, rel=1e-9)
 
 
-def test_singular_product_is_regularised_like_pytorch_fid():
-    """A product with no finite Schur square root: ``sqrtm`` adds eps * I as pytorch-fid does;
-    ``eigh`` needs no regularisation and gives the exact answer, 10 (``s1`` is rank 1, so
-    ``Tr sqrtm(s1 s2) = sqrt(v' s2 v) = 3``: 4 + 12 - 2 * 3)."""
+def test_singular_product_is_regularised_like_pytorch_fid(monkeypatch):
+    """A rank-1 ``s1``: ``s1 @ s2`` is singular. ``eigh`` needs no regularisation and gives
+    the exact answer, 10 (``Tr sqrtm(s1 s2) = sqrt(v' s2 v) = 3``: 4 + 12 - 2 * 3); ``sqrtm``
+    matches pytorch-fid. Whether scipy's ``sqrtm`` finds a finite root of this product depends
+    on its version (1.17.1 does, with a warning), so the no-root case -- where both add
+    eps * I to the covariances -- is made certain below by a ``sqrtm`` that finds none."""
+    import scipy.linalg
     from pytorch_fid.fid_score import calculate_frechet_distance
 
     v = np.array([1.0, 1.0, -1.0, -1.0, 0.0])
@@ -143,13 +146,33 @@ def test_singular_product_is_regularised_like_pytorch_fid():
         dtype=np.float64,
     )
     mu = np.zeros(5)
-    with contextlib.redirect_stdout(io.StringIO()) as printed, warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        ref = calculate_frechet_distance(mu, s1, mu, s2)
-    assert "singular product" in printed.getvalue()  # the case pytorch-fid regularises
+
+    def reference() -> tuple[float, str]:
+        with contextlib.redirect_stdout(io.StringIO()) as printed, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = calculate_frechet_distance(mu, s1, mu, s2)
+        return value, printed.getvalue()
+
+    ref, _ = reference()  # whatever this scipy's sqrtm does
     assert frechet_distance(mu, s1, mu, s2, method="sqrtm") == pytest.approx(ref, rel=1e-12)
     assert frechet_distance(mu, s1, mu, s2) == pytest.approx(10.0, rel=1e-8)
-    assert ref == pytest.approx(10.0, abs=0.02)  # eps = 1e-6 moves sqrt(.) by ~1e-3
+    assert ref == pytest.approx(10.0, abs=0.02)
+
+    real_sqrtm, product = scipy.linalg.sqrtm, s1 @ s2
+
+    def no_root(a, *args, **kwargs):  # an older scipy's answer for the singular product
+        out = real_sqrtm(a, *args, **kwargs)
+        if not np.allclose(a, product):
+            return out
+        nan = np.full_like(out[0] if isinstance(out, tuple) else out, np.nan)
+        return (nan, np.inf) if isinstance(out, tuple) else nan
+
+    monkeypatch.setattr(scipy.linalg, "sqrtm", no_root)
+    ref_eps, printed = reference()
+    assert "singular product" in printed  # pytorch-fid took its regularised branch
+    assert ref_eps != ref  # and eps * I moved the answer
+    assert frechet_distance(mu, s1, mu, s2, method="sqrtm") == pytest.approx(ref_eps, rel=1e-12)
+    assert ref_eps == pytest.approx(10.0, abs=0.02)  # eps = 1e-6 moves sqrt(.) by ~1e-3
 
 
 def test_embedding_stats_shapes_and_dtype():
