@@ -316,10 +316,10 @@ class GANTrainer:
         self.opt_d.zero_grad(set_to_none=True)
         loss_d.backward()
         self.opt_d.step()
+        real_mixed = extra.pop("mixed", None)
+        if real_mixed is not None:
+            logs["data/mixed"] = real_mixed.float().mean().item()
         if step < cfg.d_warmup:  # a fresh discriminator catches up before it steers G
-            mixed = extra.get("mixed")
-            if mixed is not None:
-                logs["data/mixed"] = mixed.float().mean().item()
             return {**logs, "data/d_warmup": 1.0}
         self.g.requires_grad_(True)
         self.d.requires_grad_(False)
@@ -328,7 +328,6 @@ class GANTrainer:
             n_real = min(cfg.imle_batch, cfg.batch_size)
             extra.update(real=real[:n_real], real_style=style[:n_real])
         genre = extra.pop("genre")
-        real_mixed = extra.pop("mixed", None)
         if cfg.hybrid_prob > 0:
             n = min(cfg.style_batch // 2, cfg.batch_size // 2)
             style, mixed = hybrid_rows(style, genre, cfg.hybrid_prob, n, gen)
@@ -349,8 +348,6 @@ class GANTrainer:
         loss_g.backward()
         self.opt_g.step()
         ema_update(self.g_ema, g_mod, step, cfg.ema_decay)
-        if real_mixed is not None:
-            logs["data/mixed"] = real_mixed.float().mean().item()
         return {**logs, **logs_g}
 
     # -- files -------------------------------------------------------------------------------
