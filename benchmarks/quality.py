@@ -36,8 +36,12 @@ mean P(A) >= 0.2 and mean P(B) >= 0.2. Beside them, to tell a blend the judge he
 from a path that switches genre: per alpha the share of clips the judge names A and names
 B (``judge_share_a`` / ``_b``), the largest single clip's min(P(A), P(B)) at the midpoint
 (``midpoint_clip_min_p_max``), the third genre the judge hears most there
-(``midpoint_other``: name, mean P), the style-space audio vectors' mean cosine to the two
-prompts' text vectors (``style_cos_a`` / ``_b``), and where each reading crosses over
+(``midpoint_other``: name, mean P), what layering the path's own two ends scores
+(``ends_mix_p_a`` / ``_b`` / ``ends_mix_min_p``: the judge on equal-RMS audio mixes of
+clip i at alpha 0 with clip i at alpha 1; under 0.2, one of the model's genres masks the
+other even played together, so a midpoint that layers them would miss the check too), the
+style-space audio vectors' mean cosine to the two prompts' text vectors (``style_cos_a``
+/ ``_b``), and where each reading crosses over
 (``judge_crossing_alpha``: mean P(B) passes mean P(A); ``style_crossing_alpha``: the
 cosine to B passes the cosine to A; linear between alphas, None when it never does).
 The check asks the judge whether it hears both genres; ``benchmarks/judge_hybrids.py``
@@ -102,6 +106,21 @@ def crossing(alphas, a, b) -> float | None:
     return None
 
 
+def ends_mix(measure, judge, wa, wb, sr: int, genres: tuple[int, int]) -> tuple[float, float]:
+    """Judge mean P(A), P(B) of equal-RMS audio mixes of clip ``i`` at alpha 0 with clip ``i``
+    at alpha 1 (:func:`mmgan.data.mixes.mix_audio`): what layering the path's own two ends
+    would score at the midpoint -- how well the model's A and B survive beside each other,
+    whatever its in-between styles do."""
+    import numpy as np
+
+    from mmgan.data.mixes import mix_audio
+
+    mixed = [mix_audio(a, b, 0.5, names=(f"A clip {i}", f"B clip {i}")) for i, (a, b) in
+             enumerate(zip(wa, wb, strict=True))]  # fmt: skip
+    probs = measure.judged(judge.features(np.stack(mixed), sr))[0]
+    return float(probs[:, genres[0]].mean()), float(probs[:, genres[1]].mean())
+
+
 def hybrid_paths(pipe, judge, *, pairs, alphas, n, seconds, seed) -> list[dict[str, Any]]:
     """Judge P(A), P(B) along the slerp path of each fixed pair of genre prompts, and the
     style space's reading of the same clips (module docstring)."""
@@ -123,12 +142,15 @@ def hybrid_paths(pipe, judge, *, pairs, alphas, n, seconds, seed) -> list[dict[s
         named = np.zeros((2, len(alphas)))  # share of clips the judge names A, names B
         others = np.zeros(len(judge.genres))  # mean judge probabilities at the midpoint
         cos = np.zeros((2, len(alphas)))  # style-space audio vectors' mean cosine to A, B
+        ends = []  # the clips at alpha 0 and 1, for the mix of the ends
         for j, alpha in enumerate(alphas):
             style = slerp(va, vb, float(alpha)).repeat(n, 1)
             wave = pipe.generate(style, seed=prompt_seed(seed, 3000 + k, j), seconds=seconds)
             waves = check_output(wave, n, length, pipe.name, f"{a}->{b} at alpha {alpha:.2f}")
             probs = measure.judged(judge.features(waves, sr))[0]
             p[:, j] = probs[:, ia], probs[:, ib]
+            if j in (0, len(alphas) - 1):
+                ends.append(waves)
             if j == mid:
                 others = probs.mean(axis=0)
             top = probs.argmax(axis=1)
@@ -137,6 +159,7 @@ def hybrid_paths(pipe, judge, *, pairs, alphas, n, seconds, seed) -> list[dict[s
             cos[:, j] = float((heard @ va).mean()), float((heard @ vb).mean())
         metrics = hybrid_path(alphas, p[0], p[1])
         pa, pb = p[0].mean(axis=1), p[1].mean(axis=1)
+        mix_a, mix_b = ends_mix(measure, judge, ends[0], ends[-1], sr, (ia, ib))
         others[[ia, ib]] = -1.0
         third = int(others.argmax())
         checks = {  # lifted into the top-level "checks" by main
@@ -155,6 +178,9 @@ def hybrid_paths(pipe, judge, *, pairs, alphas, n, seconds, seed) -> list[dict[s
                 "midpoint_p_b": float(pb[mid]),
                 "midpoint_clip_min_p_max": float(np.minimum(p[0, mid], p[1, mid]).max()),
                 "midpoint_other": [judge.genres[third], float(others[third])],
+                "ends_mix_p_a": mix_a,
+                "ends_mix_p_b": mix_b,
+                "ends_mix_min_p": min(mix_a, mix_b),
                 "judge_share_a": named[0],
                 "judge_share_b": named[1],
                 "judge_crossing_alpha": crossing(alphas, pa, pb),

@@ -66,6 +66,8 @@ def test_quality_fast(tiny_gan_run, tiny_corpus, tmp_path):
         named = zip(p["judge_share_a"], p["judge_share_b"], strict=True)
         assert all(x + y <= 1.0 for x, y in named)
         assert 0.0 <= p["midpoint_clip_min_p_max"] <= 0.5  # the min of two of a softmax
+        assert 0.0 <= p["ends_mix_p_a"] <= 1.0 and 0.0 <= p["ends_mix_p_b"] <= 1.0
+        assert p["ends_mix_min_p"] == min(p["ends_mix_p_a"], p["ends_mix_p_b"])
         other, p_other = p["midpoint_other"]
         assert other not in (p["a"], p["b"]) and 0.0 <= p_other <= 1.0
         assert all(-1.0 <= v <= 1.0 for v in p["style_cos_a"] + p["style_cos_b"])
