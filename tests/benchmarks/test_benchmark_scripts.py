@@ -344,3 +344,30 @@ def test_tonic_histograms_and_their_distance():
     assert bench.tv_distance(h, bench.tonic_hist([5, 7])) == pytest.approx(1.0)  # none shared
     assert bench.tv_distance(h, bench.tonic_hist([0, 5])) == pytest.approx(0.5)
     assert bench.tv_distance(h, bench.tonic_hist([None])) is None
+
+
+def test_ends_mix_judges_the_equal_level_mix_of_the_two_ends():
+    """quality.py's ``ends_mix``: the judge on mix_audio(clip i of A, clip i of B, 0.5).
+    Mixing a clip with itself gives it back, so the judge must read the clips themselves;
+    mixing two different clips must read neither alone."""
+    import numpy as np
+
+    from mmgan.data.mixes import mix_audio
+    from mmgan.eval.classifier import load_judge
+    from mmgan.eval.measure import Measure
+
+    bench = _bench("quality")
+    judge = load_judge(None)
+    measure = Measure(("judge",), None, judge)
+    sr, rng = 22050, np.random.default_rng(0)
+    t = np.arange(3 * sr) / sr
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 2 * t))).astype("f4")
+    noise = (0.1 * rng.standard_normal(len(t)) * (np.sin(2 * np.pi * 4 * t) > 0.7)).astype("f4")
+    wa, wb = np.stack([tone, tone]), np.stack([noise, noise])
+    alone = measure.judged(judge.features(wa, sr))[0]
+    same = bench.ends_mix(measure, judge, wa, wa, sr, (0, 1))
+    assert same == pytest.approx((alone[:, 0].mean(), alone[:, 1].mean()), abs=1e-4)
+    mixed = measure.judged(judge.features(np.stack([mix_audio(tone, noise, 0.5)] * 2), sr))[0]
+    got = bench.ends_mix(measure, judge, wa, wb, sr, (2, 3))
+    assert got == pytest.approx((mixed[:, 2].mean(), mixed[:, 3].mean()), abs=1e-6)
+    assert got != pytest.approx((alone[:, 2].mean(), alone[:, 3].mean()), abs=1e-3)
