@@ -13,6 +13,7 @@ and raises ``ValueError`` naming the problem.
   :mod:`mmgan.eval.copies`, re-exported here)
 - :func:`hybrid_path`: does P(genre B) rise along an A -> B interpolation?
 - :func:`seam_score`: are the joins of a stitched track audible as spectral jumps?
+- :func:`level_wobble`: how much a clip's loudness moves from frame to frame.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "copy_similarity",
     "memorisation",
     "hybrid_path",
+    "level_wobble",
     "random_seam_ratio",
     "seam_score",
     "seam_scores",
@@ -293,3 +295,29 @@ def random_seam_ratio(
     duration = len(wave) / sample_rate
     sets = [np.sort(rng.uniform(0.5, duration - 0.5, max(1, joins))) for _ in range(draws)]
     return [r["ratio"] for r in seam_scores(wave, sample_rate, sets)]
+
+
+# --------------------------------------------------------------------------- loudness
+
+
+def level_wobble(wave: np.ndarray, *, frame: int = 2048, hop: int = 512) -> float:
+    """Standard deviation over time of a clip's frame RMS in dB (``frame`` / ``hop``
+    samples): how much its loudness moves. A steady tone scores ~0; a tone that steps by
+    6 dB half way scores 3. On data/small's test clips: folk 0.67, jazz 0.63, metal 0.51,
+    techno 0.75, ambient 2.56 (``benchmarks/level_wobble.py``).
+
+    Raises:
+        ValueError: not a 1-D array, shorter than one frame, non-finite, or silent.
+    """
+    x = np.asarray(wave, dtype=np.float64)
+    if x.ndim != 1:
+        raise ValueError(f"level_wobble needs one mono clip [samples], got shape {x.shape}")
+    if len(x) < frame:
+        raise ValueError(f"level_wobble needs at least {frame} samples, got {len(x)}")
+    if not np.isfinite(x).all():
+        raise ValueError("level_wobble got NaN or infinite samples")
+    starts = np.arange(0, len(x) - frame + 1, hop)
+    rms = np.sqrt(np.array([np.mean(x[s : s + frame] ** 2) for s in starts]))
+    if rms.max() <= 0.0:
+        raise ValueError("level_wobble got a silent clip")
+    return float(np.std(20.0 * np.log10(np.maximum(rms, rms.max() * 1e-6))))

@@ -288,6 +288,29 @@ def test_judge_hybrids_fast(tiny_corpus, tmp_path):
         assert s["other"][0] not in pair.split("+") and 0 <= s["other"][1] <= 1  # a third
 
 
+def test_level_wobble_fast(tiny_gan_run, tiny_corpus, tmp_path):
+    args = ["--model", str(tiny_gan_run), "--data", str(tiny_corpus), "--split", "val,test"]
+    r = run_script(
+        "level_wobble.py", *args, "--fast", "--genres", "baroque,jazz", out=tmp_path / "w.json"
+    )
+    assert list(r["per_genre"]) == ["baroque", "jazz"] and r["fast"] is True
+    for row in r["per_genre"].values():
+        assert row["real_clips"] == 2 and row["model_clips"] == 2
+        assert all(finite(row[k]) and row[k] >= 0 for k in ("real", "real_rendered", "model"))
+        assert row["model_vs_real"] == pytest.approx(row["model"] / row["real"])
+    ratios = [row["model_vs_real"] for row in r["per_genre"].values()]
+    assert r["max_model_vs_real"] == pytest.approx(max(ratios))
+
+
+def test_level_wobble_refuses_bad_arguments(capsys):
+    bench = _bench("level_wobble")
+    for args, message in ((["--n", "0"], "--n must be at least 1"),
+                          (["--seconds", "0"], "--seconds must be in")):  # fmt: skip
+        with pytest.raises(SystemExit) as err:
+            bench.main(args)
+        assert err.value.code == 2 and message in capsys.readouterr().err
+
+
 def test_judge_hybrids_refuses_bad_arguments(tmp_path, capsys):
     bench = _bench("judge_hybrids")
     for args, message in (

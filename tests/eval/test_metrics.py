@@ -20,6 +20,7 @@ from mmgan.eval.metrics import (
     diversity,
     diversity_ratio,
     hybrid_path,
+    level_wobble,
     random_seam_ratio,
     seam_score,
     seam_scores,
@@ -262,3 +263,32 @@ def test_metrics_still_exports_the_copy_detection_functions():
     for name in ("fingerprint", "copy_similarity", "memorisation", "nearest_neighbour_similarity"):
         assert name in metrics.__all__
     assert metrics.fingerprint is fingerprint and metrics.memorisation is memorisation
+
+
+def test_level_wobble_measures_how_far_the_loudness_moves():
+    t = np.arange(SR * 4) / SR
+    tone = np.sin(2 * np.pi * 220 * t)
+    assert level_wobble(tone) < 0.05  # steady
+    assert level_wobble(0.01 * tone) == pytest.approx(level_wobble(tone), abs=1e-6)  # any level
+    step = tone.copy()
+    step[len(step) // 2 :] *= 2.0  # +6.02 dB half way: two equal halves, std 3.01 dB
+    assert level_wobble(step) == pytest.approx(3.01, abs=0.1)
+    pumping = tone * (1.0 + 0.5 * np.sin(2 * np.pi * 0.5 * t))  # a slow 0.5 Hz swell
+    assert 2.0 < level_wobble(pumping) < level_wobble(tone * (1.0 + 0.9 * np.sin(np.pi * t)))
+    pause = tone.copy()
+    pause[:SR] = 0.0  # digital silence counts, floored 120 dB under the loudest frame
+    assert np.isfinite(level_wobble(pause)) and level_wobble(pause) > 10
+
+
+@pytest.mark.parametrize(
+    ("wave", "message"),
+    [
+        (np.zeros((2, SR)), "one mono clip"),
+        (np.ones(100), "at least 2048 samples"),
+        (np.r_[np.ones(SR), np.nan], "NaN"),
+        (np.zeros(SR), "silent"),
+    ],
+)
+def test_level_wobble_refuses_bad_clips(wave, message):
+    with pytest.raises(ValueError, match=message):
+        level_wobble(wave)
