@@ -70,20 +70,30 @@ def main(argv: list[str] | None = None) -> dict:
     genres = [g.strip() for g in args.genres.split(",")] if args.genres else None
     genres = genres or corpus_genres(args.data)
 
+    def wobble(wave, what: str) -> float:
+        try:
+            return level_wobble(wave)
+        except ValueError as err:  # a silent, NaN or too short clip: say which one
+            parser.error(f"{what}: {err}")
+
     rows = {}
     for k, genre in enumerate(genres):
-        clips = CorpusClips(args.data, splits, [genre]).take(per_genre)
+        try:
+            clips = CorpusClips(args.data, splits, [genre]).take(per_genre)
+        except ValueError as err:  # an unknown genre or split, or no corpus there
+            parser.error(str(err))
         if clips.sample_rate != sr:
             parser.error(f"corpus at {clips.sample_rate} Hz, model at {sr} Hz")
         real, rendered = [], []
         for i in range(len(clips)):
             wave = clips.load(i)
-            real.append(level_wobble(wave))
+            real.append(wobble(wave, f"real clip {clips.path(i)}"))
             mel, chroma = log_mel(wave, sr), log_chroma(wave, sr)
-            rendered.append(level_wobble(pipe.render(mel, len(wave), seed=i, chroma=chroma)))
+            again = pipe.render(mel, len(wave), seed=i, chroma=chroma)
+            rendered.append(wobble(again, f"real clip {clips.path(i)} rendered"))
         style = pipe.space.encode_text([f"a {genre} track"]).repeat(n, 1)
         waves = pipe.generate(style, seed=prompt_seed(args.seed, 5000 + k), seconds=seconds)
-        model = [level_wobble(w) for w in waves]
+        model = [wobble(w, f"model clip {j} of {genre!r}") for j, w in enumerate(waves)]
         rows[genre] = {
             "real": float(np.mean(real)),
             "real_rendered": float(np.mean(rendered)),

@@ -302,10 +302,12 @@ def test_level_wobble_fast(tiny_gan_run, tiny_corpus, tmp_path):
     assert r["max_model_vs_real"] == pytest.approx(max(ratios))
 
 
-def test_level_wobble_refuses_bad_arguments(capsys):
+def test_level_wobble_refuses_bad_arguments(tiny_corpus, capsys):
     bench = _bench("level_wobble")
+    unknown = ["--data", str(tiny_corpus), "--genres", "polka", "--fast"]
     for args, message in ((["--n", "0"], "--n must be at least 1"),
-                          (["--seconds", "0"], "--seconds must be in")):  # fmt: skip
+                          (["--seconds", "0"], "--seconds must be in"),
+                          (unknown, "for genres ['polka']")):  # fmt: skip
         with pytest.raises(SystemExit) as err:
             bench.main(args)
         assert err.value.code == 2 and message in capsys.readouterr().err
